@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make env-down: stops every process the bench started, newest first, and nothing else.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+for name in kube-controller-manager kube-apiserver etcd dockerd; do
+  stop "$name"
+done
+# Anything else the bench or a test left a pidfile for (extra daemons, sshd, registry).
+for pidfile in "$state"/*.pid; do
+  [[ -e "$pidfile" ]] || continue
+  stop "$(basename "$pidfile" .pid)"
+done
+rm -rf "$state/etcd"
+log "bench is down"
