@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BENCH_ENV := .bench/env
 CARGO ?= cargo
 
-.PHONY: help env-up env-down test test-unit lint fmt demo
+.PHONY: help env-up env-down test test-unit lint fmt demo crds build
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -15,7 +15,14 @@ env-up: ## start the bench: Docker daemon, test images, kube-apiserver, etcd, co
 env-down: ## stop every process the bench started
 	tests/bench/down.sh
 
-test: env-up ## bench up, then every test (unit and end-to-end)
+build: ## build the provider binary
+	$(CARGO) build --locked -p provider-docker
+
+crds: build ## regenerate package/crds from the types
+	rm -f package/crds/*.yaml
+	target/debug/provider-docker crds --dir package/crds
+
+test: env-up build ## bench up, then every test (unit and end-to-end)
 	source $(BENCH_ENV) && $(CARGO) test --workspace --locked 2>&1 | tests/summarize.sh
 
 test-unit: ## only the tests that need no bench
@@ -28,5 +35,5 @@ lint: ## formatting and clippy, warnings are errors
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-demo: env-up ## bench up and a first look at it
-	source $(BENCH_ENV) && kubectl get namespaces && docker images provider-docker-test/busybox
+demo: env-up build ## bench up, provider running, the basic example applied and its status shown
+	tests/bench/demo.sh

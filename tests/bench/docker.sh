@@ -18,6 +18,10 @@ fi
 daemon_answers() { docker version --format '{{.Server.Version}}'; }
 
 if ! daemon_answers >/dev/null 2>&1; then
+  if [[ -f /var/run/docker.pid ]] && ! pgrep -x dockerd >/dev/null; then
+    log "removing the stale pidfile of a dockerd that is gone"
+    rm -f /var/run/docker.pid
+  fi
   log "starting dockerd"
   spawn dockerd dockerd --host "unix://$socket"
   wait_for dockerd 60 daemon_answers

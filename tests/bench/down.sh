@@ -3,9 +3,11 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-for name in kube-controller-manager kube-apiserver etcd dockerd; do
+for name in kube-controller-manager kube-apiserver etcd; do
   stop "$name"
 done
+# dockerd stops every container first; give it time, or it leaves a stale pidfile behind.
+stop dockerd 60
 # Anything else the bench or a test left a pidfile for (extra daemons, sshd, registry).
 for pidfile in "$state"/*.pid; do
   [[ -e "$pidfile" ]] || continue

@@ -60,6 +60,13 @@ write_kubeconfig "$state/controller-manager.kubeconfig" controller-manager
 
 # --- etcd ----------------------------------------------------------------------------------
 if ! alive etcd; then
+  # A fresh etcd knows no managed resource: whatever a previous bench left on the daemon
+  # is an orphan that would confuse the tests.
+  leftovers="$(docker ps -aq --filter label=docker.m.crossplane.io/managed-by=provider-docker)"
+  if [[ -n "$leftovers" ]]; then
+    log "removing $(wc -l <<<"$leftovers") containers left by an earlier bench"
+    docker rm -f $leftovers >/dev/null
+  fi
   log "starting etcd on 127.0.0.1:$etcd_port"
   # fsync is skipped: the bench's data is throwaway and the disk is shared with builds.
   spawn etcd "$bin/etcd" --name bench --data-dir "$state/etcd" \
@@ -100,7 +107,7 @@ if ! alive kube-controller-manager; then
     --controllers '*,-nodeipam,-nodelifecycle' --leader-elect=false \
     --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
     --cluster-signing-cert-file "$pki/ca.crt" --cluster-signing-key-file "$pki/ca.key" \
-    --use-service-account-credentials=false \
+    --use-service-account-credentials=true \
     --bind-address 127.0.0.1 --secure-port 0 --v 0
 fi
 # The default ServiceAccount appears once the controller manager runs its controllers.

@@ -25,14 +25,15 @@ spawn() {
   echo $! >"$state/$name.pid"
 }
 
-# stop NAME: SIGTERM, then SIGKILL after a grace period; removes the pidfile.
+# stop NAME [GRACE_SECONDS]: SIGTERM, then SIGKILL after the grace period (default 10 s);
+# removes the pidfile.
 stop() {
-  local name="$1" pidfile="$state/$1.pid" pid
+  local name="$1" pidfile="$state/$1.pid" grace="${2:-10}" pid
   [[ -f "$pidfile" ]] || return 0
   pid="$(cat "$pidfile")"
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 $((grace * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     log "stopped $name ($pid)"
   fi

@@ -1,5 +1,49 @@
 //! provider-docker: the controller binary.
 
-fn main() {
-    println!("provider-docker {}", env!("CARGO_PKG_VERSION"));
+mod cli;
+mod config;
+mod context;
+mod controllers;
+mod daemons;
+mod error;
+mod managed;
+mod recorder;
+mod run;
+
+use clap::Parser;
+use cli::{Cli, Command, LogFormat};
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,kube=warn,hyper=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Crds { dir: None } => {
+            print!("{}", api::crd::all_yaml()?);
+            Ok(())
+        }
+        Command::Crds { dir: Some(dir) } => {
+            std::fs::create_dir_all(&dir)?;
+            for crd in api::crd::all() {
+                std::fs::write(
+                    dir.join(api::crd::file_name(&crd)),
+                    api::crd::to_yaml(&crd)?,
+                )?;
+            }
+            Ok(())
+        }
+        Command::Run(args) => {
+            init_logging(args.log_format);
+            run::run(args).await
+        }
+    }
 }

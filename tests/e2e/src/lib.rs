@@ -1,7 +1,24 @@
 //! Helpers for end-to-end tests on the bench started by `make env-up`: clients for the
-//! bench's API server and Docker daemon, and the names of the local test images.
+//! bench's API server and Docker daemon, the provider under test, a namespace per test,
+//! and waits with deadlines.
+
+pub mod provider;
+pub mod wait;
+
+use std::time::Duration;
 
 use anyhow::Context;
+use api::{CONDITION_READY, CONDITION_SYNCED, ConditionStatus, container::Container};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::{
+    Api, ResourceExt,
+    api::{DeleteParams, DynamicObject, Patch, PatchParams, PostParams},
+    core::GroupVersionKind,
+    discovery::{Scope, pinned_kind},
+};
+
+/// The generous deadline tests wait for behaviour with (timing targets live in benchmarks).
+pub const DEADLINE: Duration = Duration::from_secs(60);
 
 /// The image every test container runs: busybox serving HTTP on port 80 from /www.
 pub fn test_image() -> String {
@@ -41,7 +58,217 @@ pub fn unique(prefix: &str) -> String {
         .unwrap_or_default();
     format!(
         "{prefix}-{:x}{:x}",
-        std::process::id() ^ nanos,
+        (std::process::id() ^ nanos) & 0xffffff,
         N.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Server-side applies every document of `yaml`; namespaced objects go into `namespace`
+/// when given. Returns the applied objects.
+pub async fn apply_yaml(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    yaml: &str,
+) -> anyhow::Result<Vec<DynamicObject>> {
+    let mut applied = vec![];
+    for doc in serde_yaml_ng::Deserializer::from_str(yaml) {
+        let value = serde_yaml_ng::Value::deserialize(doc)?;
+        if value.is_null() {
+            continue;
+        }
+        let mut obj: DynamicObject = serde_yaml_ng::from_value(value)?;
+        let types = obj
+            .types
+            .clone()
+            .context("an object without apiVersion/kind")?;
+        let gvk = GroupVersionKind::try_from(&types)?;
+        let (resource, caps) = pinned_kind(client, &gvk).await?;
+        let api: Api<DynamicObject> = match caps.scope {
+            Scope::Namespaced => {
+                if let Some(ns) = namespace {
+                    obj.metadata.namespace = Some(ns.to_string());
+                }
+                let ns = obj.namespace().unwrap_or_else(|| "default".into());
+                Api::namespaced_with(client.clone(), &ns, &resource)
+            }
+            Scope::Cluster => Api::all_with(client.clone(), &resource),
+        };
+        let name = obj.name_any();
+        let out = api
+            .patch(
+                &name,
+                &PatchParams::apply("provider-docker-e2e").force(),
+                &Patch::Apply(&obj),
+            )
+            .await
+            .with_context(|| format!("applying {} {name}", types.kind))?;
+        applied.push(out);
+    }
+    Ok(applied)
+}
+
+use serde::Deserialize as _;
+
+/// A namespace of its own for one test; `finish` deletes it and waits until the provider
+/// has released everything in it.
+pub struct TestNs {
+    pub name: String,
+    pub client: kube::Client,
+}
+
+impl TestNs {
+    /// Starts the provider if needed and makes a fresh namespace.
+    pub async fn new(prefix: &str) -> anyhow::Result<Self> {
+        let client = provider::ensure().await?;
+        let name = unique(prefix);
+        let ns: Namespace = serde_json::from_value(serde_json::json!({
+            "metadata": { "name": name, "labels": { "provider-docker.test/e2e": "true" } }
+        }))?;
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await?;
+        Ok(Self { name, client })
+    }
+
+    pub fn api<K>(&self) -> Api<K>
+    where
+        K: kube::Resource<Scope = kube::core::NamespaceResourceScope>,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        Api::namespaced(self.client.clone(), &self.name)
+    }
+
+    pub async fn apply(&self, yaml: &str) -> anyhow::Result<Vec<DynamicObject>> {
+        apply_yaml(&self.client, Some(&self.name), yaml).await
+    }
+
+    /// Deletes the namespace and waits until it is gone: every managed resource in it has
+    /// been finalized by the provider.
+    pub async fn finish(self) -> anyhow::Result<()> {
+        let namespaces: Api<Namespace> = Api::all(self.client.clone());
+        namespaces
+            .delete(&self.name, &DeleteParams::default())
+            .await?;
+        wait::until(DEADLINE, &format!("namespace {} to go", self.name), || {
+            let namespaces = namespaces.clone();
+            let name = self.name.clone();
+            async move { Ok(namespaces.get_opt(&name).await?.is_none()) }
+        })
+        .await
+    }
+}
+
+/// The status of a condition of a Container, if present and describing its generation.
+pub fn condition(c: &Container, type_: &str) -> Option<(ConditionStatus, String, Option<String>)> {
+    let status = c.status.as_ref()?;
+    let cond = status.managed.condition(type_)?;
+    (cond.observed_generation == c.metadata.generation)
+        .then(|| (cond.status, cond.reason.clone(), cond.message.clone()))
+}
+
+/// Waits until the Container is Synced and Ready for its current generation.
+pub async fn ready(api: &Api<Container>, name: &str) -> anyhow::Result<Container> {
+    wait::value(
+        DEADLINE,
+        &format!("Container {name} to be Ready"),
+        || async {
+            let c = api.get(name).await?;
+            let synced = condition(&c, CONDITION_SYNCED).map(|c| c.0);
+            let ready = condition(&c, CONDITION_READY).map(|c| c.0);
+            Ok(
+                (synced == Some(ConditionStatus::True) && ready == Some(ConditionStatus::True))
+                    .then_some(c),
+            )
+        },
+    )
+    .await
+}
+
+/// Waits until a condition of the Container has the given status, returning its message.
+pub async fn condition_becomes(
+    api: &Api<Container>,
+    name: &str,
+    type_: &str,
+    status: ConditionStatus,
+) -> anyhow::Result<(String, String)> {
+    wait::value(
+        DEADLINE,
+        &format!("Container {name} {type_}={status:?}"),
+        || async {
+            let c = api.get(name).await?;
+            Ok(condition(&c, type_)
+                .filter(|(s, _, _)| *s == status)
+                .map(|(_, reason, message)| (reason, message.unwrap_or_default())))
+        },
+    )
+    .await
+}
+
+/// Waits until a condition of the Container has the given status and a message holding
+/// `needle`; returns the message. Transient failures on the way do not count.
+pub async fn condition_says(
+    api: &Api<Container>,
+    name: &str,
+    type_: &str,
+    status: ConditionStatus,
+    needle: &str,
+) -> anyhow::Result<String> {
+    wait::value(
+        DEADLINE,
+        &format!("Container {name} {type_}={status:?} saying {needle:?}"),
+        || async {
+            let c = api.get(name).await?;
+            Ok(condition(&c, type_)
+                .filter(|(s, _, m)| {
+                    *s == status && m.as_deref().unwrap_or_default().contains(needle)
+                })
+                .and_then(|(_, _, m)| m))
+        },
+    )
+    .await
+}
+
+/// `docker inspect` of a container by name or ID, `None` if it does not exist.
+pub async fn inspect(
+    name: &str,
+) -> anyhow::Result<Option<bollard::models::ContainerInspectResponse>> {
+    match docker()?
+        .inspect_container(
+            name,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+    {
+        Ok(c) => Ok(Some(c)),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Runs a command in a container with the docker CLI; returns its stdout.
+pub fn exec(container: &str, cmd: &[&str]) -> anyhow::Result<String> {
+    let out = std::process::Command::new("docker")
+        .arg("exec")
+        .arg(container)
+        .args(cmd)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "docker exec {container} {cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// Runs the docker CLI with `args`; fails with its stderr.
+pub fn docker_cli(args: &[&str]) -> anyhow::Result<String> {
+    let out = std::process::Command::new("docker").args(args).output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?)
 }

@@ -1,0 +1,593 @@
+//! `Container`: one Docker container on one daemon.
+
+use std::collections::BTreeMap;
+
+/// Ports and sizes are written as a number or a string; re-exported for the engine.
+pub use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::{KeySelector, Managed, ManagedSpec, ManagedStatus};
+
+/// A Docker container, created, kept as declared and removed by provider-docker.
+#[derive(CustomResource, KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[kube(
+    group = "docker.m.crossplane.io",
+    version = "v1alpha1",
+    kind = "Container",
+    namespaced,
+    status = "ContainerStatus",
+    shortname = "dctr",
+    category = "crossplane",
+    category = "managed",
+    category = "docker",
+    printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type=='Ready')].status"}"#,
+    printcolumn = r#"{"name":"SYNCED","type":"string","jsonPath":".status.conditions[?(@.type=='Synced')].status"}"#,
+    printcolumn = r#"{"name":"STATE","type":"string","jsonPath":".status.atProvider.state"}"#,
+    printcolumn = r#"{"name":"IMAGE","type":"string","jsonPath":".spec.forProvider.image"}"#,
+    printcolumn = r#"{"name":"EXTERNAL-NAME","type":"string","priority":1,"jsonPath":".metadata.annotations.crossplane\\.io/external-name"}"#,
+    printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerSpec {
+    /// The container as it should be.
+    pub for_provider: ContainerParameters,
+    #[serde(flatten)]
+    pub managed: ManagedSpec,
+}
+
+/// When to pull the image.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+pub enum PullPolicy {
+    /// Pull on every create, and recreate when the tag moves to a new image.
+    Always,
+    /// Pull only when the daemon does not have the image (default).
+    #[default]
+    IfNotPresent,
+    /// Never pull: the image must already be on the daemon.
+    Never,
+}
+
+/// Docker's restart policies.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+pub enum RestartPolicy {
+    /// Never restart; the container runs to completion.
+    #[serde(rename = "no")]
+    No,
+    /// Always restart (default, as in Kubernetes).
+    #[default]
+    #[serde(rename = "always")]
+    Always,
+    /// Restart when the process exits non-zero, up to `restartMaxRetries` times.
+    #[serde(rename = "on-failure")]
+    OnFailure,
+    /// Restart unless someone stopped the container.
+    #[serde(rename = "unless-stopped")]
+    UnlessStopped,
+}
+
+/// Whether the container's process should run.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+pub enum DesiredState {
+    #[default]
+    Running,
+    Stopped,
+    Paused,
+}
+
+/// `tcp`, `udp` or `sctp`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    #[default]
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Udp => "udp",
+            Self::Sctp => "sctp",
+        }
+    }
+}
+
+/// Schema of a port or port range: a number, or a string of at most `10000-10019`'s length.
+fn port_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "x-kubernetes-int-or-string": true,
+        "anyOf": [{"type": "integer"}, {"type": "string"}],
+        "maxLength": 11
+    })
+}
+
+/// Schema of a size: a number of bytes, or a string such as `256Mi`.
+fn size_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "x-kubernetes-int-or-string": true,
+        "anyOf": [{"type": "integer"}, {"type": "string"}],
+        "maxLength": 24
+    })
+}
+
+/// Whether a port value is one port (1-65535) or a range `A-B`.
+const PORT_RULE: &str = "type(self) == int ? (self >= 1 && self <= 65535) : (self.matches('^[0-9]{1,5}(-[0-9]{1,5})?$') && int(self.split('-')[0]) >= 1 && int(self.split('-')[self.split('-').size() - 1]) <= 65535 && int(self.split('-')[0]) <= int(self.split('-')[self.split('-').size() - 1]))";
+
+/// A port published from the container to the daemon host.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = kube::core::Rule::new(
+    "!has(self.hostPort) || (type(self.containerPort) == int || !string(self.containerPort).contains('-') ? 0 : int(string(self.containerPort).split('-')[1]) - int(string(self.containerPort).split('-')[0])) == 0 || (type(self.containerPort) == int || !string(self.containerPort).contains('-') ? 0 : int(string(self.containerPort).split('-')[1]) - int(string(self.containerPort).split('-')[0])) == (type(self.hostPort) == int || !string(self.hostPort).contains('-') ? 0 : int(string(self.hostPort).split('-')[1]) - int(string(self.hostPort).split('-')[0]))"
+).message("hostPort must be a range exactly as wide as the containerPort range; with a single containerPort, a hostPort range lets Docker pick one free port from it"))]
+pub struct PortSpec {
+    /// Port or range inside the container: `8080` or `10000-10019`.
+    #[x_kube(validation = kube::core::Rule::new(PORT_RULE).message("containerPort must be a port from 1 to 65535 or a range such as 10000-10019"))]
+    #[schemars(schema_with = "port_schema")]
+    pub container_port: IntOrString,
+    /// Port or range on the daemon host. Empty: Docker picks a free port (see
+    /// `status.atProvider.ports`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new(PORT_RULE).message("hostPort must be a port from 1 to 65535 or a range such as 10000-10019"))]
+    #[schemars(schema_with = "port_schema")]
+    pub host_port: Option<IntOrString>,
+    /// `tcp` (default), `udp` or `sctp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+    /// Host address to bind, IPv4 or IPv6. Empty: every address.
+    #[serde(default, rename = "hostIP", skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new("isIP(self)").message("hostIP must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1"))]
+    #[schemars(length(max = 45))]
+    pub host_ip: Option<String>,
+}
+
+/// Where an environment variable's value comes from.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = kube::core::Rule::new("has(self.secretKeyRef) != has(self.configMapKeyRef)").message("valueFrom needs exactly one of secretKeyRef or configMapKeyRef"))]
+pub struct EnvVarSource {
+    /// A key of a Secret in this namespace. The value never appears in status or logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_ref: Option<KeySelector>,
+    /// A key of a ConfigMap in this namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_key_ref: Option<KeySelector>,
+}
+
+/// One environment variable.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = kube::core::Rule::new("!(has(self.value) && has(self.valueFrom))").message("set either value or valueFrom, not both"))]
+pub struct EnvVar {
+    /// Variable name.
+    #[x_kube(validation = kube::core::Rule::new("self != '' && !self.contains('=')").message("env name must be non-empty and must not contain '='"))]
+    #[schemars(length(max = 256))]
+    pub name: String,
+    /// Literal value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Value from a Secret or ConfigMap key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<EnvVarSource>,
+}
+
+/// A named Docker volume to mount.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeSource {
+    /// Docker volume name; Docker creates it if missing.
+    pub name: String,
+}
+
+/// A directory or file of the daemon host to mount.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HostPathSource {
+    /// Absolute path on the daemon host.
+    #[x_kube(validation = kube::core::Rule::new("self.startsWith('/')").message("hostPath.path must be an absolute path on the daemon host"))]
+    #[schemars(length(max = 4096))]
+    pub path: String,
+}
+
+/// An in-memory filesystem.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TmpfsSource {
+    /// Size limit: `64Mi`, `1g`. Empty: half the host's memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new(SIZE_RULE).message(SIZE_MESSAGE))]
+    #[schemars(schema_with = "size_schema")]
+    pub size: Option<IntOrString>,
+    /// Permission bits as a decimal number (`1023` for `01777`, `493` for `0755`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 4095))]
+    pub mode: Option<i64>,
+}
+
+const SIZE_RULE: &str = "type(self) == int ? self >= 0 : self.matches('^[0-9]+(\\\\.[0-9]+)?(b|B|k|K|kb|KB|M|MB|G|GB|T|TB|Ki|Mi|Gi|Ti|m|mb|g|gb|t|tb)?$')";
+const SIZE_MESSAGE: &str = "must be a size such as 256Mi, 1Gi, 512m or a number of bytes";
+
+/// A filesystem mounted into the container: exactly one of `volume`, `hostPath`, `tmpfs`.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = kube::core::Rule::new("[has(self.volume), has(self.hostPath), has(self.tmpfs)].filter(x, x).size() == 1").message("a mount needs exactly one of volume, hostPath or tmpfs"))]
+pub struct Mount {
+    /// Absolute path inside the container.
+    #[x_kube(validation = kube::core::Rule::new("self.startsWith('/')").message("mountPath must be an absolute path inside the container"))]
+    #[schemars(length(max = 4096))]
+    pub mount_path: String,
+    /// Mount read-only. Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    /// A named Docker volume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<VolumeSource>,
+    /// A bind mount of a daemon host path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_path: Option<HostPathSource>,
+    /// An in-memory filesystem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<TmpfsSource>,
+}
+
+/// A file written into the container before it starts.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = kube::core::Rule::new("[has(self.content), has(self.secretKeyRef), has(self.configMapKeyRef)].filter(x, x).size() == 1").message("a file needs exactly one of content, secretKeyRef or configMapKeyRef"))]
+pub struct FileSpec {
+    /// Absolute path of the file inside the container.
+    #[x_kube(validation = kube::core::Rule::new("self.startsWith('/') && !self.endsWith('/')").message("files[].path must be an absolute file path inside the container"))]
+    #[schemars(length(max = 4096))]
+    pub path: String,
+    /// Permission bits as a decimal number (`420` for `0644`, the default; `384` for `0600`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 4095))]
+    pub mode: Option<i64>,
+    /// Literal content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Content from a Secret key in this namespace. Never shown in status or logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_ref: Option<KeySelector>,
+    /// Content from a ConfigMap key in this namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_key_ref: Option<KeySelector>,
+}
+
+const DURATION_RULE: &str = "self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|ms|s|m|h))+$')";
+const DURATION_MESSAGE: &str = "must be a duration such as 500ms, 30s or 1m30s";
+
+/// How Docker checks the container's health.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthCheck {
+    /// `["CMD", "wget", "-q", "--spider", "http://localhost/"]`, `["CMD-SHELL", "cmd"]`,
+    /// or `["NONE"]` to disable the image's check.
+    #[x_kube(validation = kube::core::Rule::new("self.size() > 0 && (self[0] in ['CMD', 'CMD-SHELL', 'NONE'])").message("healthCheck.test must start with CMD, CMD-SHELL or NONE"))]
+    #[schemars(length(max = 64))]
+    pub test: Vec<String>,
+    /// Time between checks, e.g. `30s`. Default 30s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new(DURATION_RULE).message(DURATION_MESSAGE))]
+    #[schemars(length(max = 32))]
+    pub interval: Option<String>,
+    /// How long one check may take, e.g. `5s`. Default 30s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new(DURATION_RULE).message(DURATION_MESSAGE))]
+    #[schemars(length(max = 32))]
+    pub timeout: Option<String>,
+    /// Failures in a row before the container is unhealthy. Default 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub retries: Option<i64>,
+    /// Grace time after start during which failures do not count, e.g. `10s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new(DURATION_RULE).message(DURATION_MESSAGE))]
+    #[schemars(length(max = 32))]
+    pub start_period: Option<String>,
+}
+
+/// Limits on what the container may use. Changed in place, without recreating.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Resources {
+    /// CPUs the container may use, e.g. `0.5` or `2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new("self > 0.0").message("resources.cpus must be greater than 0"))]
+    pub cpus: Option<f64>,
+    /// Memory limit: `256Mi`, `1Gi`, `512m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new(SIZE_RULE).message(SIZE_MESSAGE))]
+    #[schemars(schema_with = "size_schema")]
+    pub memory: Option<IntOrString>,
+    /// Soft memory limit, below `memory`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new(SIZE_RULE).message(SIZE_MESSAGE))]
+    #[schemars(schema_with = "size_schema")]
+    pub memory_reservation: Option<IntOrString>,
+    /// Maximum number of processes; `-1` for unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = -1))]
+    pub pids_limit: Option<i64>,
+}
+
+/// Linux capabilities to add to or drop from Docker's default set.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    /// e.g. `NET_BIND_SERVICE`, `CHOWN`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub add: Vec<String>,
+    /// e.g. `ALL`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub drop: Vec<String>,
+}
+
+/// Who the process runs as and what it may do.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Security {
+    /// `uid`, `uid:gid`, `name` or `name:group`. Empty: the image's user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Mount the container's root filesystem read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only_root_filesystem: Option<bool>,
+    /// Run privileged: root on the daemon host. Refused unless the provider config allows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privileged: Option<bool>,
+    /// Capabilities to add and drop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
+    /// Docker security options: `no-new-privileges:true`, `seccomp=unconfined`,
+    /// `apparmor=profile`, `label=...`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub security_options: Vec<String>,
+}
+
+/// How Docker handles the container's output.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Logging {
+    /// Log driver, e.g. `json-file`, `local`, `none`.
+    pub driver: String,
+    /// Driver options, e.g. `max-size: 10m`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+/// A host device made available inside the container.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Device {
+    /// Device path on the daemon host, e.g. `/dev/fuse`.
+    #[x_kube(validation = kube::core::Rule::new("self.startsWith('/dev/')").message("devices[].hostPath must be a device path under /dev/"))]
+    #[schemars(length(max = 4096))]
+    pub host_path: String,
+    /// Path inside the container. Default: the same as hostPath.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_path: Option<String>,
+    /// cgroup permissions, a combination of `r`, `w`, `m`. Default `rwm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new("self.matches('^[rwm]{1,3}$')").message("devices[].permissions must be a combination of r, w and m"))]
+    #[schemars(length(max = 3))]
+    pub permissions: Option<String>,
+}
+
+/// A request for devices such as GPUs, as `docker run --gpus` makes.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceRequest {
+    /// Device driver, e.g. `nvidia`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    /// How many devices; `-1` for all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    /// Specific device IDs.
+    #[serde(default, rename = "deviceIDs", skip_serializing_if = "Vec::is_empty")]
+    pub device_ids: Vec<String>,
+    /// Capabilities the devices need, e.g. `[["gpu"]]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<Vec<String>>,
+}
+
+/// The container as it should be on the daemon.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = kube::core::Rule::new("!has(self.restartMaxRetries) || (has(self.restartPolicy) && self.restartPolicy == 'on-failure')").message("restartMaxRetries only applies with restartPolicy on-failure"))]
+#[x_kube(validation = kube::core::Rule::new("!has(self.files) || size(self.files) == 0 || !has(self.security) || !has(self.security.readOnlyRootFilesystem) || !self.security.readOnlyRootFilesystem").message("files cannot be written into a container with security.readOnlyRootFilesystem; mount a volume or tmpfs at the files' directory and drop readOnlyRootFilesystem, or deliver the files through a volume"))]
+pub struct ContainerParameters {
+    /// Image reference, e.g. `nginx:1.27` or `registry.example.com/app@sha256:...`.
+    #[x_kube(validation = kube::core::Rule::new("self != '' && !self.contains(' ')").message("image must be a non-empty image reference without spaces"))]
+    #[schemars(length(max = 512))]
+    pub image: String,
+    /// `Always`, `IfNotPresent` (default) or `Never`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_policy: Option<PullPolicy>,
+    /// Replaces the image's ENTRYPOINT (as in Kubernetes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Replaces the image's CMD (as in Kubernetes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    /// Environment variables, added to the image's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 512))]
+    pub env: Vec<EnvVar>,
+    /// Ports published on the daemon host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 128))]
+    pub ports: Vec<PortSpec>,
+    /// Volumes, host paths and tmpfs mounted into the container.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub mounts: Vec<Mount>,
+    /// Files written into the container before it starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub files: Vec<FileSpec>,
+    /// `always` (default), `no` (run to completion), `on-failure` or `unless-stopped`.
+    /// Changed in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<RestartPolicy>,
+    /// With `on-failure`: restarts Docker tries before giving up. Default unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub restart_max_retries: Option<i64>,
+    /// `Running` (default), `Stopped` or `Paused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<DesiredState>,
+    /// Health check; replaces the image's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<HealthCheck>,
+    /// CPU, memory and process limits. Changed in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+    /// User, capabilities, security options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<Security>,
+    /// `bridge` (default), `host`, `none`, `container:<name>` or a network name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<String>,
+    /// `host`, `private`, or `container:<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_mode: Option<String>,
+    /// `host`, `private`, `shareable`, `none` or `container:<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipc_mode: Option<String>,
+    /// Host devices available inside the container.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub devices: Vec<Device>,
+    /// Device requests such as GPUs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub device_requests: Vec<DeviceRequest>,
+    /// Host name inside the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// Working directory; replaces the image's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    /// Labels on the Docker container (keys under `docker.m.crossplane.io/` are reserved).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 256))]
+    #[x_kube(validation = kube::core::Rule::new("self.all(k, !k.startsWith('docker.m.crossplane.io/'))").message("labels under docker.m.crossplane.io/ are reserved for provider-docker"))]
+    pub labels: BTreeMap<String, String>,
+    /// Log driver and options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<Logging>,
+    /// Signal that stops the container, e.g. `SIGTERM` (default) or `SIGQUIT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    /// Time between the stop signal and SIGKILL, e.g. `10s` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new(DURATION_RULE).message(DURATION_MESSAGE))]
+    #[schemars(length(max = 32))]
+    pub stop_grace_period: Option<String>,
+    /// Extra `/etc/hosts` entries as `host:ip`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub extra_hosts: Vec<String>,
+    /// DNS servers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    pub dns: Vec<String>,
+}
+
+/// A published port as Docker reports it.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedPort {
+    pub container_port: i64,
+    pub protocol: String,
+    #[serde(default, rename = "hostIP", skip_serializing_if = "Option::is_none")]
+    pub host_ip: Option<String>,
+    pub host_port: i64,
+}
+
+/// The container's address on one network.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkAddress {
+    pub network: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+}
+
+/// What the daemon reports about the container.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerObservation {
+    /// Docker's container ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `created`, `running`, `paused`, `restarting`, `exited`, `dead`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// `starting`, `healthy`, `unhealthy`; absent without a health check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    /// Exit code of the last run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Restarts Docker made since the container was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_count: Option<i64>,
+    /// The image the container runs, by ID.
+    #[serde(default, rename = "imageID", skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    /// Addresses per network.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<NetworkAddress>,
+    /// Ports published on the daemon host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PublishedPort>,
+}
+
+/// Observed state of a Container.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStatus {
+    #[serde(flatten)]
+    pub managed: ManagedStatus,
+    /// What the daemon reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_provider: Option<ContainerObservation>,
+}
+
+impl Managed for Container {
+    type Observation = ContainerObservation;
+
+    fn managed_spec(&self) -> &ManagedSpec {
+        &self.spec.managed
+    }
+    fn managed_status(&self) -> Option<&ManagedStatus> {
+        self.status.as_ref().map(|s| &s.managed)
+    }
+    fn at_provider(&self) -> Option<&ContainerObservation> {
+        self.status.as_ref().and_then(|s| s.at_provider.as_ref())
+    }
+    fn status_value(
+        status: &ManagedStatus,
+        at_provider: Option<&ContainerObservation>,
+    ) -> serde_json::Value {
+        serde_json::json!(ContainerStatus {
+            managed: status.clone(),
+            at_provider: at_provider.cloned(),
+        })
+    }
+}

@@ -1,0 +1,235 @@
+//! Errors of the Docker side, classified once: Docker's status codes are mapped to named
+//! variants here so that no controller matches raw codes.
+
+use std::time::Duration;
+
+/// How the reconcile core should treat an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Likely to pass on its own (daemon restarting, network blip): retry with backoff.
+    Transient,
+    /// The user must change something (spec, image, port): condition and Event, retry slowly.
+    User,
+}
+
+/// An error from a Docker operation or from translating a spec for Docker.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The daemon could not be reached (connection refused, TLS failure, DNS).
+    #[error("cannot reach Docker daemon {daemon}: {detail}")]
+    Unreachable { daemon: String, detail: String },
+    /// The daemon did not answer within the configured time.
+    #[error("Docker daemon {daemon} did not answer {op} within {timeout:?}")]
+    Timeout {
+        daemon: String,
+        op: &'static str,
+        timeout: Duration,
+    },
+    /// The image is not on the daemon and could not be pulled.
+    #[error(
+        "image {image} is not on daemon {daemon} and could not be pulled: {detail}; check spec.forProvider.image, load the image onto the daemon, or give registry credentials"
+    )]
+    ImageUnavailable {
+        daemon: String,
+        image: String,
+        detail: String,
+    },
+    /// The image is not on the daemon and the pull policy forbids pulling it.
+    #[error(
+        "image {image} is not on daemon {daemon} and spec.forProvider.imagePullPolicy is Never; load the image onto the daemon or allow pulls"
+    )]
+    ImageMissingNoPull { daemon: String, image: String },
+    /// A published host port is taken on the daemon host.
+    #[error(
+        "spec.forProvider.ports: a host port is already allocated on daemon {daemon} ({detail}); choose another hostPort or leave hostPort empty"
+    )]
+    PortAllocated { daemon: String, detail: String },
+    /// A Docker object with the wanted name exists and belongs to something else.
+    #[error(
+        "a Docker {what} named {name} already exists on daemon {daemon} and is managed by another resource (uid {owner}); choose another name or delete the other resource"
+    )]
+    NameTaken {
+        daemon: String,
+        what: &'static str,
+        name: String,
+        owner: String,
+    },
+    /// A Docker object appeared under our name while we were creating it.
+    #[error("a Docker {what} named {name} already exists on daemon {daemon}")]
+    Conflict {
+        daemon: String,
+        what: &'static str,
+        name: String,
+    },
+    /// The object does not exist on the daemon.
+    #[error("no Docker {what} {name} on daemon {daemon}")]
+    NotFound {
+        daemon: String,
+        what: &'static str,
+        name: String,
+    },
+    /// Docker refused the request as invalid (bad mount, bad option, ...).
+    #[error("Docker daemon {daemon} refused {op}: {message}")]
+    Rejected {
+        daemon: String,
+        op: &'static str,
+        message: String,
+    },
+    /// Docker failed while carrying out the request.
+    #[error("Docker daemon {daemon} failed {op}: {message}")]
+    Server {
+        daemon: String,
+        op: &'static str,
+        message: String,
+    },
+    /// The spec cannot be turned into a Docker request.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Unreachable { .. }
+            | Self::Timeout { .. }
+            | Self::Conflict { .. }
+            | Self::NotFound { .. }
+            | Self::Server { .. } => ErrorClass::Transient,
+            Self::ImageUnavailable { .. }
+            | Self::ImageMissingNoPull { .. }
+            | Self::PortAllocated { .. }
+            | Self::NameTaken { .. }
+            | Self::Rejected { .. }
+            | Self::Invalid(_) => ErrorClass::User,
+        }
+    }
+
+    /// A short, bounded name of the variant, for metric labels and event reasons.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Unreachable { .. } => "DaemonUnreachable",
+            Self::Timeout { .. } => "DaemonTimeout",
+            Self::ImageUnavailable { .. } => "ImageUnavailable",
+            Self::ImageMissingNoPull { .. } => "ImageMissing",
+            Self::PortAllocated { .. } => "PortAllocated",
+            Self::NameTaken { .. } => "NameTaken",
+            Self::Conflict { .. } => "Conflict",
+            Self::NotFound { .. } => "NotFound",
+            Self::Rejected { .. } => "DockerRejected",
+            Self::Server { .. } => "DockerError",
+            Self::Invalid(_) => "InvalidSpec",
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+
+    /// Maps a bollard error from operation `op` on `daemon` about the object `name`.
+    pub fn from_docker(
+        daemon: &str,
+        op: &'static str,
+        what: &'static str,
+        name: &str,
+        err: bollard::errors::Error,
+    ) -> Self {
+        use bollard::errors::Error as B;
+        let daemon = daemon.to_string();
+        match err {
+            B::DockerResponseServerError {
+                status_code,
+                message,
+            } => match status_code {
+                404 => Self::NotFound {
+                    daemon,
+                    what,
+                    name: name.into(),
+                },
+                409 => Self::Conflict {
+                    daemon,
+                    what,
+                    name: name.into(),
+                },
+                _ if message.contains("port is already allocated")
+                    || message.contains("address already in use") =>
+                {
+                    Self::PortAllocated {
+                        daemon,
+                        detail: message,
+                    }
+                }
+                400..=499 => Self::Rejected {
+                    daemon,
+                    op,
+                    message,
+                },
+                // Docker reports many invalid requests (bad mount source, unknown network)
+                // as 500 with a message saying so.
+                _ if is_user_error_message(&message) => Self::Rejected {
+                    daemon,
+                    op,
+                    message,
+                },
+                _ => Self::Server {
+                    daemon,
+                    op,
+                    message,
+                },
+            },
+            B::RequestTimeoutError => Self::Timeout {
+                daemon,
+                op,
+                timeout: Duration::ZERO,
+            },
+            other => Self::Unreachable {
+                daemon,
+                detail: root_cause(&other),
+            },
+        }
+    }
+}
+
+/// Messages Docker sends with status 500 that are the user's to fix.
+fn is_user_error_message(message: &str) -> bool {
+    const USER: &[&str] = &[
+        "invalid mount config",
+        "bind source path does not exist",
+        "no such file or directory",
+        "not a directory",
+        "invalid argument",
+        "permission denied",
+        "executable file not found",
+        "network not found",
+        "invalid reference format",
+        "unknown capability",
+        "error gathering device information",
+        "invalid --security-opt",
+        "operation not permitted",
+    ];
+    let lower = message.to_ascii_lowercase();
+    USER.iter().any(|m| lower.contains(m))
+}
+
+/// The innermost cause of an error, where transport errors say what really went wrong
+/// ("connection refused", "invalid peer certificate: UnknownIssuer").
+pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut messages = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !messages.iter().any(|m| m.contains(&text)) {
+            messages.push(text);
+        }
+        source = s.source();
+    }
+    match messages.len() {
+        1 => messages.remove(0),
+        _ => format!(
+            "{} ({})",
+            messages.last().map(String::as_str).unwrap_or_default(),
+            messages[0]
+        ),
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,86 @@
+//! One Docker event stream per daemon, kept open for as long as anyone listens:
+//! resubscribed with backoff when the daemon goes away, with a `Resync` after each
+//! (re)connection because events may have been missed meanwhile.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use bollard::query_parameters::EventsOptionsBuilder;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::pool::Daemon;
+
+/// Something happened on a daemon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DaemonEvent {
+    /// A container changed: created, started, died, stopped, paused, updated, removed...
+    Container {
+        id: String,
+        /// The container's name, without Docker's leading slash.
+        name: Option<String>,
+        action: String,
+        /// The container's labels (Docker sends them with every event).
+        labels: HashMap<String, String>,
+    },
+    /// The stream (re)connected: look at everything on this daemon again.
+    Resync,
+    /// The stream broke; the daemon may be down.
+    Disconnected(String),
+}
+
+/// Attributes Docker adds to container events that are not labels.
+const NOT_LABELS: &[&str] = &["name", "image", "exitCode", "signal", "execDuration"];
+
+/// Streams the daemon's container events into `tx`, tagged with `key`, until `tx` closes.
+pub async fn watch(daemon: Arc<Daemon>, key: String, tx: mpsc::Sender<(String, DaemonEvent)>) {
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        if tx.is_closed() {
+            return;
+        }
+        if daemon.docker().ping().await.is_ok() {
+            backoff = Duration::from_millis(250);
+            if tx.send((key.clone(), DaemonEvent::Resync)).await.is_err() {
+                return;
+            }
+            let options = EventsOptionsBuilder::new()
+                .filters(&HashMap::from([("type", vec!["container"])]))
+                .build();
+            let mut stream = daemon.docker().events(Some(options));
+            let reason = loop {
+                match stream.next().await {
+                    Some(Ok(message)) => {
+                        let actor = message.actor.unwrap_or_default();
+                        let Some(id) = actor.id else { continue };
+                        let mut attributes = actor.attributes.unwrap_or_default();
+                        let name = attributes.remove("name");
+                        for key in NOT_LABELS {
+                            attributes.remove(*key);
+                        }
+                        let event = DaemonEvent::Container {
+                            id,
+                            name,
+                            action: message.action.unwrap_or_default(),
+                            labels: attributes,
+                        };
+                        if tx.send((key.clone(), event)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Err(e)) => break crate::error::root_cause(&e),
+                    None => break "the event stream ended".to_string(),
+                }
+            };
+            tracing::info!(daemon = %daemon.name(), %reason, "docker event stream lost; resubscribing");
+            if tx
+                .send((key.clone(), DaemonEvent::Disconnected(reason)))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}

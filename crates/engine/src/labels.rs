@@ -1,0 +1,54 @@
+//! The labels provider-docker puts on every Docker object it creates: who manages it and a
+//! hash of the desired state it was created from.
+
+use std::collections::HashMap;
+
+pub const MANAGED_BY: &str = "docker.m.crossplane.io/managed-by";
+pub const MANAGED_BY_VALUE: &str = "provider-docker";
+pub const UID: &str = "docker.m.crossplane.io/uid";
+pub const KIND: &str = "docker.m.crossplane.io/kind";
+pub const NAMESPACE: &str = "docker.m.crossplane.io/namespace";
+pub const NAME: &str = "docker.m.crossplane.io/name";
+pub const SPEC_HASH: &str = "docker.m.crossplane.io/spec-hash";
+
+/// The Kubernetes resource that manages a Docker object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub uid: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Owner {
+    /// The labels naming this owner.
+    pub fn labels(&self) -> HashMap<String, String> {
+        HashMap::from([
+            (MANAGED_BY.into(), MANAGED_BY_VALUE.into()),
+            (UID.into(), self.uid.clone()),
+            (KIND.into(), self.kind.clone()),
+            (NAMESPACE.into(), self.namespace.clone()),
+            (NAME.into(), self.name.clone()),
+        ])
+    }
+}
+
+/// Whose a Docker object is, judged from its labels.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ownership<'a> {
+    /// Created by this resource.
+    Ours,
+    /// Created by provider-docker for another resource (uid given).
+    Other(&'a str),
+    /// Not created by provider-docker: adopted through external-name.
+    Unlabelled,
+}
+
+/// Judges `labels` (a Docker object's) against `owner`.
+pub fn ownership<'a>(labels: Option<&'a HashMap<String, String>>, owner: &Owner) -> Ownership<'a> {
+    match labels.and_then(|l| l.get(UID)) {
+        None => Ownership::Unlabelled,
+        Some(uid) if *uid == owner.uid => Ownership::Ours,
+        Some(uid) => Ownership::Other(uid),
+    }
+}

@@ -1,0 +1,58 @@
+//! Command line: `run` (the controller) and `crds` (print every CRD). Every flag of `run`
+//! has an environment-variable twin, for the Helm chart and the Crossplane package.
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "provider-docker",
+    version,
+    about = "Manage Docker daemons from Kubernetes"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the controllers against the cluster in KUBECONFIG or the in-cluster config.
+    Run(RunArgs),
+    /// Print every CRD as YAML, or write one file per CRD into a directory.
+    Crds {
+        /// Write `<group>_<plural>.yaml` files here instead of printing.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// How often every resource is checked even without Docker events (a safety net;
+    /// Docker's event stream triggers reconciles as things happen). Jittered by 10%.
+    #[arg(long, env = "POLL_INTERVAL", default_value = "5m", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+    /// Reconciles running at once, per kind.
+    #[arg(long, env = "MAX_RECONCILE_RATE", default_value_t = 64)]
+    pub max_reconciles: u16,
+    /// Docker API calls at once per daemon, unless its provider config says otherwise.
+    #[arg(long, env = "MAX_CONCURRENT_OPERATIONS", default_value_t = 16)]
+    pub max_concurrent_operations: usize,
+    /// `text` or `json`.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    api::quantity::GoDuration::parse(s)
+        .map(|d| d.0)
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,303 @@
+//! What is special about a Container: resolving the Secrets and ConfigMaps it reads, and
+//! the engine calls that observe, create, update and remove it.
+
+use std::sync::Arc;
+
+use api::{
+    KeySelector,
+    container::{Container, ContainerObservation},
+};
+use engine::{
+    containers,
+    drift::{self, Action},
+    labels::{Owner, Ownership, ownership},
+    observe,
+    pool::Daemon,
+    translate::container::{DesiredContainer, Resolved, desired_container},
+};
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::{Api, ResourceExt};
+
+use crate::{
+    context::Context,
+    error::{Error, Result},
+    managed::{Connector, External, Observation, Target},
+};
+
+pub struct ContainerConnector;
+
+pub struct ContainerExternal {
+    daemon: Arc<Daemon>,
+    /// The Docker name.
+    name: String,
+    /// Absent while deleting: removal needs only the name.
+    desired: Option<DesiredContainer>,
+    stop_timeout: Option<i64>,
+    owner: Owner,
+    endpoint: String,
+}
+
+impl ContainerExternal {
+    fn desired(&self) -> Result<&DesiredContainer> {
+        self.desired.as_ref().ok_or_else(|| {
+            Error::Contract(format!(
+                "{} is being deleted; it is not created or changed",
+                self.name
+            ))
+        })
+    }
+}
+
+/// Where a referenced value comes from, for error messages.
+enum Source<'a> {
+    Secret(&'a KeySelector),
+    ConfigMap(&'a KeySelector),
+}
+
+/// Reads one key of a Secret or ConfigMap in `namespace`. `Ok(None)` when it is missing
+/// and the reference is optional.
+async fn read_key(
+    client: &kube::Client,
+    namespace: &str,
+    source: Source<'_>,
+    field: &str,
+) -> Result<Option<Vec<u8>>> {
+    let (kind, sel) = match source {
+        Source::Secret(s) => ("Secret", s),
+        Source::ConfigMap(s) => ("ConfigMap", s),
+    };
+    let value = match source {
+        Source::Secret(_) => Api::<Secret>::namespaced(client.clone(), namespace)
+            .get_opt(&sel.name)
+            .await
+            .map_err(|e| Error::kube(format!("read Secret {} for {field}", sel.name), e))?
+            .map(|s| {
+                let data = s.data.unwrap_or_default();
+                let string_data = s.string_data.unwrap_or_default();
+                data.get(&sel.key)
+                    .map(|b| b.0.clone())
+                    .or_else(|| string_data.get(&sel.key).map(|s| s.as_bytes().to_vec()))
+            }),
+        Source::ConfigMap(_) => Api::<ConfigMap>::namespaced(client.clone(), namespace)
+            .get_opt(&sel.name)
+            .await
+            .map_err(|e| Error::kube(format!("read ConfigMap {} for {field}", sel.name), e))?
+            .map(|c| {
+                c.data
+                    .unwrap_or_default()
+                    .get(&sel.key)
+                    .map(|s| s.as_bytes().to_vec())
+                    .or_else(|| {
+                        c.binary_data
+                            .unwrap_or_default()
+                            .get(&sel.key)
+                            .map(|b| b.0.clone())
+                    })
+            }),
+    };
+    match value {
+        Some(Some(v)) => Ok(Some(v)),
+        _ if sel.optional == Some(true) => Ok(None),
+        None => Err(Error::Reference(format!(
+            "{field}: {kind} {} does not exist in namespace {namespace}; create it or mark the reference optional",
+            sel.name
+        ))),
+        Some(None) => Err(Error::Reference(format!(
+            "{field}: {kind} {} in namespace {namespace} has no key {:?}; add the key or mark the reference optional",
+            sel.name, sel.key
+        ))),
+    }
+}
+
+/// Resolves every Secret and ConfigMap value the container reads.
+async fn resolve(ctx: &Context, mr: &Container) -> Result<Resolved> {
+    let namespace = mr.namespace().unwrap_or_default();
+    let p = &mr.spec.for_provider;
+    let mut resolved = Resolved::default();
+    for (i, var) in p.env.iter().enumerate() {
+        let Some(from) = &var.value_from else {
+            continue;
+        };
+        let (source, field) = match (&from.secret_key_ref, &from.config_map_key_ref) {
+            (Some(s), _) => (
+                Source::Secret(s),
+                format!("spec.forProvider.env[{i}].valueFrom.secretKeyRef"),
+            ),
+            (None, Some(c)) => (
+                Source::ConfigMap(c),
+                format!("spec.forProvider.env[{i}].valueFrom.configMapKeyRef"),
+            ),
+            (None, None) => {
+                return Err(Error::Reference(format!(
+                    "spec.forProvider.env[{i}].valueFrom needs secretKeyRef or configMapKeyRef"
+                )));
+            }
+        };
+        if let Some(bytes) = read_key(&ctx.client, &namespace, source, &field).await? {
+            let value = String::from_utf8(bytes).map_err(|_| {
+                Error::Reference(format!(
+                    "{field}: the value is not UTF-8 text, which environment variables need"
+                ))
+            })?;
+            resolved.env.insert(var.name.clone(), value);
+        }
+    }
+    for (i, file) in p.files.iter().enumerate() {
+        let (source, field) = match (&file.secret_key_ref, &file.config_map_key_ref) {
+            (Some(s), _) => (
+                Source::Secret(s),
+                format!("spec.forProvider.files[{i}].secretKeyRef"),
+            ),
+            (None, Some(c)) => (
+                Source::ConfigMap(c),
+                format!("spec.forProvider.files[{i}].configMapKeyRef"),
+            ),
+            (None, None) => continue,
+        };
+        if let Some(bytes) = read_key(&ctx.client, &namespace, source, &field).await? {
+            resolved.files.insert(file.path.clone(), bytes);
+        }
+    }
+    Ok(resolved)
+}
+
+impl Connector<Container> for ContainerConnector {
+    type External = ContainerExternal;
+
+    async fn connect(
+        &self,
+        ctx: &Context,
+        mr: &Container,
+        target: Target,
+    ) -> Result<ContainerExternal> {
+        let desired = if target.deleting {
+            None
+        } else {
+            let resolved = resolve(ctx, mr).await?;
+            Some(desired_container(
+                &target.owner,
+                &target.external_name,
+                &mr.spec.for_provider,
+                &resolved,
+            )?)
+        };
+        let stop_timeout = mr
+            .spec
+            .for_provider
+            .stop_grace_period
+            .as_deref()
+            .and_then(|g| api::quantity::GoDuration::parse(g).ok())
+            .map(|d| d.0.as_secs_f64().ceil() as i64);
+        Ok(ContainerExternal {
+            daemon: target.config.daemon,
+            name: target.external_name,
+            desired,
+            stop_timeout,
+            owner: target.owner,
+            endpoint: target.config.endpoint,
+        })
+    }
+}
+
+impl External<Container> for ContainerExternal {
+    type Diff = Vec<Action>;
+
+    async fn observe(&self) -> Result<Observation<ContainerObservation, Vec<Action>>> {
+        let name = &self.name;
+        let Some(inspect) = containers::inspect(&self.daemon, name).await? else {
+            return Ok(Observation::absent());
+        };
+        let labels = inspect.config.as_ref().and_then(|c| c.labels.as_ref());
+        if let Ownership::Other(uid) = ownership(labels, &self.owner) {
+            if self.desired.is_none() {
+                // Deleting: another resource's container is not ours to remove.
+                return Ok(Observation::absent());
+            }
+            return Err(engine::Error::NameTaken {
+                daemon: self.daemon.name().into(),
+                what: "container",
+                name: name.clone(),
+                owner: uid.into(),
+            }
+            .into());
+        }
+        let Some(desired) = &self.desired else {
+            // Deleting: only existence matters.
+            let mut observed = Observation::absent();
+            observed.exists = true;
+            return Ok(observed);
+        };
+        let tag_image_id = match desired.pull_policy {
+            api::container::PullPolicy::Always => Some(
+                containers::ensure_image(&self.daemon, &desired.image, desired.pull_policy, None)
+                    .await?,
+            ),
+            _ => None,
+        };
+        let plan = drift::plan(desired, &inspect, &self.owner, tag_image_id.as_deref());
+        let at_provider = observe::observation(&inspect);
+        let readiness = observe::readiness(desired.state, desired.run_to_completion, &inspect);
+        let connection = observe::connection_details(&at_provider, &self.endpoint);
+        Ok(Observation {
+            exists: true,
+            diff: (!plan.is_empty()).then_some(plan),
+            at_provider: Some(at_provider),
+            readiness,
+            connection,
+        })
+    }
+
+    async fn create(&self) -> Result<()> {
+        match containers::create(&self.daemon, self.desired()?, None).await {
+            Ok(_) => Ok(()),
+            // The name exists after all (a create racing a removal, or a restart): look
+            // again. Ours is fine (the next observe brings it to the desired state);
+            // another resource's is refused there.
+            Err(engine::Error::Conflict { .. }) => {
+                self.observe().await?;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn update(&self, plan: &Vec<Action>) -> Result<String> {
+        let desired = self.desired()?;
+        let name = &self.name;
+        let mut done = Vec::new();
+        for action in plan {
+            match action {
+                Action::Recreate(reasons) => {
+                    containers::replace(&self.daemon, name, desired, None).await?;
+                    done.push(format!("recreated {name}: {}", reasons.join("; ")));
+                }
+                Action::Update(body, changes) => {
+                    containers::update(&self.daemon, name, (**body).clone()).await?;
+                    done.push(format!("updated {name} in place: {}", changes.join(", ")));
+                }
+                Action::Start => {
+                    containers::start(&self.daemon, name).await?;
+                    done.push(format!("started {name}"));
+                }
+                Action::Stop => {
+                    containers::stop(&self.daemon, name, self.stop_timeout).await?;
+                    done.push(format!("stopped {name}"));
+                }
+                Action::Pause => {
+                    containers::pause(&self.daemon, name).await?;
+                    done.push(format!("paused {name}"));
+                }
+                Action::Unpause => {
+                    containers::unpause(&self.daemon, name).await?;
+                    done.push(format!("unpaused {name}"));
+                }
+            }
+        }
+        Ok(done.join("; "))
+    }
+
+    async fn delete(&self) -> Result<()> {
+        containers::remove(&self.daemon, &self.name, self.stop_timeout).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! The daemons in use: the engine's client pool plus one Docker event watcher per daemon,
+//! restarted when the daemon's client is rebuilt. Events go to one channel that the
+//! controllers turn into reconcile triggers.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use engine::{
+    events::DaemonEvent,
+    pool::{CallObserver, Daemon, DaemonSettings, Pool},
+};
+use tokio::{sync::mpsc, task::AbortHandle};
+
+pub type EventSender = mpsc::Sender<(String, DaemonEvent)>;
+
+pub struct Daemons {
+    pool: Pool,
+    watchers: Mutex<HashMap<String, (Arc<Daemon>, AbortHandle)>>,
+    events: EventSender,
+}
+
+impl Daemons {
+    pub fn new(events: EventSender, observer: Option<Arc<dyn CallObserver>>) -> Self {
+        Self {
+            pool: Pool::new(observer),
+            watchers: Mutex::default(),
+            events,
+        }
+    }
+
+    /// The daemon for `key`, watching its events from the first use on.
+    pub fn get(&self, key: &str, settings: &DaemonSettings) -> engine::Result<Arc<Daemon>> {
+        let daemon = self.pool.get(key, settings)?;
+        // A poisoned lock means a panic elsewhere mid-insert; the map is still usable.
+        let mut watchers = self.watchers.lock().unwrap_or_else(|p| p.into_inner());
+        let current = watchers
+            .get(key)
+            .is_some_and(|(d, _)| Arc::ptr_eq(d, &daemon));
+        if !current {
+            if let Some((_, old)) = watchers.remove(key) {
+                old.abort();
+            }
+            let task = tokio::spawn(engine::events::watch(
+                daemon.clone(),
+                key.to_string(),
+                self.events.clone(),
+            ));
+            watchers.insert(key.to_string(), (daemon.clone(), task.abort_handle()));
+        }
+        Ok(daemon)
+    }
+
+    /// Stops watching and forgets the daemon for `key`.
+    pub fn forget(&self, key: &str) {
+        let mut watchers = self.watchers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, task)) = watchers.remove(key) {
+            task.abort();
+        }
+        self.pool.remove(key);
+    }
+}

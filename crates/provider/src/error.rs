@@ -1,0 +1,73 @@
+//! Errors of the controllers, classified once; the reconcile core decides from the class
+//! how soon to retry.
+
+pub use engine::ErrorClass;
+
+/// Why a reconcile could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The Docker side failed.
+    #[error(transparent)]
+    Engine(#[from] engine::Error),
+    /// A Kubernetes API call failed.
+    #[error("cannot {action}: {}", kube_message(source))]
+    Kube {
+        action: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// The provider config is missing, refused or unusable.
+    #[error("{0}")]
+    ProviderConfig(String),
+    /// A referenced Secret, ConfigMap or key is missing.
+    #[error("{0}")]
+    Reference(String),
+    /// The managed-resource contract forbids going on (management policies, names).
+    #[error("{0}")]
+    Contract(String),
+}
+
+/// The API server's own words, without the debug dump kube's Display adds.
+fn kube_message(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) => status.message.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Error {
+    /// A write lost a race with another writer (HTTP 409): retry at once, quietly.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Kube { source: kube::Error::Api(s), .. } if s.code == 409)
+    }
+
+    pub fn kube(action: impl Into<String>, source: kube::Error) -> Self {
+        Self::Kube {
+            action: action.into(),
+            source,
+        }
+    }
+
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Engine(e) => e.class(),
+            // Conflicts and server hiccups pass; a 4xx other than conflict is ours to fix,
+            // and retrying soon is still the right thing to do.
+            Self::Kube { .. } => ErrorClass::Transient,
+            Self::ProviderConfig(_) | Self::Reference(_) | Self::Contract(_) => ErrorClass::User,
+        }
+    }
+
+    /// A bounded CamelCase reason for Events and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Engine(e) => e.reason(),
+            Self::Kube { .. } => "KubernetesApiError",
+            Self::ProviderConfig(_) => "ProviderConfigUnusable",
+            Self::Reference(_) => "ReferenceNotFound",
+            Self::Contract(_) => "CannotProceed",
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,150 @@
+//! The provider under test: one process per test binary, started on first use with the
+//! committed CRDs installed and a `default` ClusterProviderConfig for the bench daemon.
+//! Its log goes to `target/e2e/<binary>-provider.log`, which tests may search.
+
+use std::{
+    path::PathBuf,
+    process::{Command, Stdio},
+    sync::OnceLock,
+    time::Duration,
+};
+
+use anyhow::Context as _;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::{
+    Api,
+    api::{Patch, PatchParams},
+};
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The provider binary: `PROVIDER_DOCKER_BIN`, or the workspace's debug build.
+fn binary() -> PathBuf {
+    std::env::var_os("PROVIDER_DOCKER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/debug/provider-docker"))
+}
+
+/// Where this test binary's provider writes its log.
+pub fn log_path() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let stem = exe
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("e2e")
+        .split('-')
+        .next()
+        .unwrap_or("e2e")
+        .to_string();
+    repo_root().join(format!("target/e2e/{stem}-provider.log"))
+}
+
+/// Applies every committed CRD and waits until each is established.
+pub async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let dir = repo_root().join("package/crds");
+    let mut names = vec![];
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let crd: CustomResourceDefinition =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(&path)?)
+                .with_context(|| format!("parsing {}", path.display()))?;
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        crds.patch(
+            &name,
+            &PatchParams::apply("provider-docker-e2e").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .with_context(|| format!("applying {}", path.display()))?;
+        names.push(name);
+    }
+    for name in names {
+        crate::wait::until(
+            Duration::from_secs(30),
+            &format!("CRD {name} established"),
+            || {
+                let crds = crds.clone();
+                let name = name.clone();
+                async move {
+                    let crd = crds.get(&name).await?;
+                    Ok(crd
+                        .status
+                        .and_then(|s| s.conditions)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|c| c.type_ == "Established" && c.status == "True"))
+                }
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
+
+/// Makes sure CRDs, the default config and the provider process are there.
+pub async fn ensure() -> anyhow::Result<kube::Client> {
+    let client = crate::kube_client().await?;
+    install_crds(&client).await?;
+    crate::apply_yaml(
+        &client,
+        None,
+        &format!(
+            "apiVersion: docker.m.crossplane.io/v1alpha1\nkind: ClusterProviderConfig\nmetadata:\n  name: default\nspec:\n  host: {}\n",
+            std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+        ),
+    )
+    .await?;
+    let started = STARTED.get_or_init(|| start().map_err(|e| format!("{e:#}")));
+    if let Err(e) = started {
+        anyhow::bail!("the provider did not start: {e}");
+    }
+    Ok(client)
+}
+
+fn start() -> anyhow::Result<()> {
+    let bin = binary();
+    anyhow::ensure!(
+        bin.exists(),
+        "{} is missing: run `make build` (make test does) first",
+        bin.display()
+    );
+    let log = log_path();
+    std::fs::create_dir_all(log.parent().unwrap_or(&repo_root()))?;
+    let out = std::fs::File::create(&log)?;
+    let err = out.try_clone()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    // The provider dies with the thread that spawned it (PR_SET_PDEATHSIG), so that thread
+    // lives as long as the test binary: no provider outlives its tests.
+    std::thread::spawn(move || {
+        let mut command = Command::new(&bin);
+        command
+            .args(["run", "--poll-interval", "30s"])
+            .env("RUST_LOG", "info,provider_docker=debug,kube=warn")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        match command.spawn() {
+            Ok(mut child) => {
+                let _ = tx.send(Ok(()));
+                let _ = child.wait();
+            }
+            Err(e) => {
+                let _ = tx.send(Err(anyhow::anyhow!("spawning {}: {e}", bin.display())));
+            }
+        }
+    });
+    rx.recv()?
+}
