@@ -222,6 +222,15 @@ impl Condition {
     pub fn creating(message: Option<String>) -> Self {
         Self::new(CONDITION_READY, ConditionStatus::False, "Creating", message)
     }
+    /// Ready=False while a referenced resource is not Ready yet.
+    pub fn waiting(message: impl Into<String>) -> Self {
+        Self::new(
+            CONDITION_READY,
+            ConditionStatus::False,
+            "Waiting",
+            Some(message.into()),
+        )
+    }
     pub fn deleting() -> Self {
         Self::new(CONDITION_READY, ConditionStatus::False, "Deleting", None)
     }

@@ -174,12 +174,67 @@ pub struct EnvVar {
     pub value_from: Option<EnvVarSource>,
 }
 
-/// A named Docker volume to mount.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+/// A named Docker volume to mount: exactly one of `name`, `volumeRef`, `volumeSelector`.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = kube::core::Rule::new("[has(self.name), has(self.volumeRef), has(self.volumeSelector)].filter(x, x).size() == 1").message("a volume mount needs exactly one of name, volumeRef or volumeSelector"))]
 pub struct VolumeSource {
-    /// Docker volume name; Docker creates it if missing.
+    /// Docker volume name; Docker creates a plain local volume if it is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A `Volume` resource in this namespace; the container waits until it is Ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_ref: Option<LocalReference>,
+    /// The one `Volume` in this namespace with these labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_selector: Option<Selector>,
+}
+
+/// A resource of another kind in the same namespace, by name.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalReference {
     pub name: String,
+}
+
+/// Picks one resource in the same namespace by its labels.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub struct Selector {
+    /// Labels the resource must carry; exactly one resource may match.
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, String>,
+}
+
+/// A network the container is attached to: exactly one of `name`, `networkRef`,
+/// `networkSelector`.
+#[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = kube::core::Rule::new("[has(self.name), has(self.networkRef), has(self.networkSelector)].filter(x, x).size() == 1").message("a network attachment needs exactly one of name, networkRef or networkSelector"))]
+pub struct NetworkAttachment {
+    /// Docker network name (an existing network not managed here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A `Network` resource in this namespace; the container waits until it is Ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_ref: Option<LocalReference>,
+    /// The one `Network` in this namespace with these labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_selector: Option<Selector>,
+    /// Other names the container answers to on this network.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub aliases: Vec<String>,
+    /// A fixed IPv4 address inside the network's subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new("isIP(self) && ip(self).family() == 4").message("ipv4Address must be an IPv4 address"))]
+    #[schemars(length(max = 15))]
+    pub ipv4_address: Option<String>,
+    /// A fixed IPv6 address inside the network's IPv6 subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new("isIP(self) && ip(self).family() == 6").message("ipv6Address must be an IPv6 address"))]
+    #[schemars(length(max = 45))]
+    pub ipv6_address: Option<String>,
 }
 
 /// A directory or file of the daemon host to mount.
@@ -403,6 +458,7 @@ pub struct DeviceRequest {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = kube::core::Rule::new("!has(self.restartMaxRetries) || (has(self.restartPolicy) && self.restartPolicy == 'on-failure')").message("restartMaxRetries only applies with restartPolicy on-failure"))]
 #[x_kube(validation = kube::core::Rule::new("!has(self.files) || size(self.files) == 0 || !has(self.security) || !has(self.security.readOnlyRootFilesystem) || !self.security.readOnlyRootFilesystem").message("files cannot be written into a container with security.readOnlyRootFilesystem; mount a volume or tmpfs at the files' directory and drop readOnlyRootFilesystem, or deliver the files through a volume"))]
+#[x_kube(validation = kube::core::Rule::new("!has(self.networks) || size(self.networks) == 0 || !has(self.networkMode)").message("set networkMode or networks, not both"))]
 pub struct ContainerParameters {
     /// Image reference, e.g. `nginx:1.27` or `registry.example.com/app@sha256:...`.
     #[x_kube(validation = kube::core::Rule::new("self != '' && !self.contains(' ')").message("image must be a non-empty image reference without spaces"))]
@@ -453,9 +509,15 @@ pub struct ContainerParameters {
     /// User, capabilities, security options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security: Option<Security>,
-    /// `bridge` (default), `host`, `none`, `container:<name>` or a network name.
+    /// `bridge` (default), `host`, `none` or `container:<name>`. For user networks use
+    /// `networks`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
+    /// Networks to attach to; the first is the primary one. A change recreates the
+    /// container.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub networks: Vec<NetworkAttachment>,
     /// `host`, `private`, or `container:<name>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid_mode: Option<String>,

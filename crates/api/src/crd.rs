@@ -6,7 +6,9 @@ use kube::CustomResourceExt;
 
 use crate::{
     container::Container,
+    network::Network,
     provider_config::{ClusterProviderConfig, ProviderConfig, ProviderConfigUsage},
+    volume::Volume,
 };
 
 /// Every CRD, in a stable order.
@@ -16,6 +18,8 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         ClusterProviderConfig::crd(),
         ProviderConfigUsage::crd(),
         Container::crd(),
+        Network::crd(),
+        Volume::crd(),
     ]
 }
 

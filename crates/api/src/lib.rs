@@ -4,8 +4,10 @@
 pub mod common;
 pub mod container;
 pub mod crd;
+pub mod network;
 pub mod provider_config;
 pub mod quantity;
+pub mod volume;
 
 pub use common::*;
 

@@ -162,6 +162,9 @@ pub async fn create(
         .await?;
     let id = created.id;
     let finish = async {
+        for (network, endpoint) in desired.networks.iter().skip(1) {
+            crate::networks::connect(daemon, network, &id, endpoint.clone()).await?;
+        }
         upload_files(daemon, &id, &desired.files).await?;
         match desired.state {
             DesiredState::Running => start(daemon, &id).await,

@@ -56,10 +56,28 @@ pub fn hash_desired(p: &ContainerParameters, resolved: &Resolved) -> String {
         .iter()
         .map(|(k, v)| (k.clone(), digest(v)))
         .collect();
-    let input = serde_json::json!({ "spec": spec, "env": env, "files": files });
+    let input = serde_json::json!({
+        "spec": spec,
+        "env": env,
+        "files": files,
+        "volumes": resolved.volumes.values().collect::<Vec<_>>(),
+        "networks": resolved.networks.values().collect::<Vec<_>>(),
+    });
     let mut canonical = String::new();
     write_canonical(&input, &mut canonical);
     format!("{HASH_VERSION}.{}", &digest(canonical.as_bytes())[..40])
+}
+
+/// The versioned hash of any serializable spec, for kinds whose whole spec needs a new
+/// object to change.
+pub fn versioned_hash<T: serde::Serialize>(spec: &T) -> String {
+    let value = serde_json::to_value(spec).unwrap_or(Value::Null);
+    let mut canonical = String::new();
+    write_canonical(&value, &mut canonical);
+    format!(
+        "{HASH_VERSION}.{}",
+        &hex(&Sha256::digest(canonical.as_bytes()))[..40]
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -119,6 +137,8 @@ pub enum Action {
     Recreate(Vec<String>),
     /// `docker update` with this body; the strings say what changed.
     Update(Box<ContainerUpdateBody>, Vec<String>),
+    /// Attach the container to this network (detaching a stale attachment first).
+    Connect(String),
     Start,
     Stop,
     Pause,
@@ -133,6 +153,7 @@ pub fn plan(
     inspect: &ContainerInspectResponse,
     owner: &Owner,
     tag_image_id: Option<&str>,
+    network_ids: &BTreeMap<String, String>,
 ) -> Vec<Action> {
     let config = inspect.config.as_ref();
     let labels = config.and_then(|c| c.labels.as_ref());
@@ -164,6 +185,22 @@ pub fn plan(
         InPlaceOutcome::UpToDate => {}
         InPlaceOutcome::Update(body, changes) => actions.push(Action::Update(body, changes)),
         InPlaceOutcome::NeedsRecreate(why) => return vec![Action::Recreate(vec![why])],
+    }
+    let attached = inspect
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.clone())
+        .unwrap_or_default();
+    for (name, _) in &desired.networks {
+        let current = attached.get(name).and_then(|e| e.network_id.as_deref());
+        // Missing, or attached to a network of that name that has since been replaced.
+        if current.is_none()
+            || network_ids
+                .get(name)
+                .is_some_and(|id| Some(id.as_str()) != current)
+        {
+            actions.push(Action::Connect(name.clone()));
+        }
     }
     actions.extend(state_actions(desired, inspect));
     actions

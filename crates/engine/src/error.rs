@@ -61,6 +61,16 @@ pub enum Error {
         what: &'static str,
         name: String,
     },
+    /// The object cannot be removed while containers use it.
+    #[error(
+        "{what} {name} on daemon {daemon} is in use ({detail}); it is removed once nothing uses it"
+    )]
+    InUse {
+        daemon: String,
+        what: &'static str,
+        name: String,
+        detail: String,
+    },
     /// The object does not exist on the daemon.
     #[error("no Docker {what} {name} on daemon {daemon}")]
     NotFound {
@@ -69,7 +79,10 @@ pub enum Error {
         name: String,
     },
     /// Docker refused the request as invalid (bad mount, bad option, ...).
-    #[error("Docker daemon {daemon} refused {op}: {message}")]
+    #[error(
+        "{}Docker daemon {daemon} refused {op}: {message}",
+        field_hint(message)
+    )]
     Rejected {
         daemon: String,
         op: &'static str,
@@ -93,6 +106,7 @@ impl Error {
             Self::Unreachable { .. }
             | Self::Timeout { .. }
             | Self::Conflict { .. }
+            | Self::InUse { .. }
             | Self::NotFound { .. }
             | Self::Server { .. } => ErrorClass::Transient,
             Self::ImageUnavailable { .. }
@@ -114,6 +128,7 @@ impl Error {
             Self::PortAllocated { .. } => "PortAllocated",
             Self::NameTaken { .. } => "NameTaken",
             Self::Conflict { .. } => "Conflict",
+            Self::InUse { .. } => "InUse",
             Self::NotFound { .. } => "NotFound",
             Self::Rejected { .. } => "DockerRejected",
             Self::Server { .. } => "DockerError",
@@ -140,6 +155,14 @@ impl Error {
                 status_code,
                 message,
             } => match status_code {
+                _ if message.contains("active endpoints") || message.contains("is in use") => {
+                    Self::InUse {
+                        daemon,
+                        what,
+                        name: name.into(),
+                        detail: message,
+                    }
+                }
                 404 => Self::NotFound {
                     daemon,
                     what,
@@ -189,6 +212,33 @@ impl Error {
     }
 }
 
+/// The spec field a refusal is about, when Docker's message tells, as a prefix.
+fn field_hint(message: &str) -> &'static str {
+    let lower = message.to_ascii_lowercase();
+    const HINTS: &[(&str, &str)] = &[
+        ("mount", "spec.forProvider.mounts: "),
+        ("bind source", "spec.forProvider.mounts: "),
+        ("capabilit", "spec.forProvider.security.capabilities: "),
+        (
+            "security-opt",
+            "spec.forProvider.security.securityOptions: ",
+        ),
+        ("seccomp", "spec.forProvider.security.securityOptions: "),
+        ("executable file not found", "spec.forProvider.command: "),
+        ("network", "spec.forProvider.networkMode: "),
+        ("device", "spec.forProvider.devices: "),
+        ("log driver", "spec.forProvider.logging: "),
+        ("logging driver", "spec.forProvider.logging: "),
+        ("restart policy", "spec.forProvider.restartPolicy: "),
+        ("memory", "spec.forProvider.resources: "),
+        ("cpu", "spec.forProvider.resources: "),
+    ];
+    HINTS
+        .iter()
+        .find(|(needle, _)| lower.contains(needle))
+        .map_or("", |(_, hint)| hint)
+}
+
 /// Messages Docker sends with status 500 that are the user's to fix.
 fn is_user_error_message(message: &str) -> bool {
     const USER: &[&str] = &[
@@ -233,3 +283,59 @@ pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(message: &str) -> Error {
+        Error::from_docker(
+            "d",
+            "create_container",
+            "container",
+            "c",
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 400,
+                message: message.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn refusals_name_the_spec_field_when_docker_says_which() {
+        let e = refused(
+            "invalid mount config for type \"bind\": bind source path does not exist: /nope",
+        );
+        assert!(
+            e.to_string().starts_with("spec.forProvider.mounts: "),
+            "{e}"
+        );
+        assert_eq!(e.class(), ErrorClass::User);
+    }
+
+    #[test]
+    fn taken_ports_and_missing_objects_get_their_own_variants() {
+        let e = Error::from_docker(
+            "d",
+            "start_container",
+            "container",
+            "c",
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 500,
+                message: "driver failed programming external connectivity: Bind for 0.0.0.0:80 failed: port is already allocated".into(),
+            },
+        );
+        assert!(matches!(e, Error::PortAllocated { .. }), "{e:?}");
+        let e = Error::from_docker(
+            "d",
+            "inspect_container",
+            "container",
+            "c",
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 404,
+                message: "No such container: c".into(),
+            },
+        );
+        assert!(e.is_not_found());
+    }
+}

@@ -10,17 +10,29 @@ use tokio::sync::mpsc;
 
 use crate::pool::Daemon;
 
+/// The kinds of Docker object whose events are watched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    Container,
+    Network,
+    Volume,
+}
+
 /// Something happened on a daemon.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DaemonEvent {
-    /// A container changed: created, started, died, stopped, paused, updated, removed...
-    Container {
+    /// An object changed: created, started, died, stopped, connected, removed...
+    Object {
+        kind: ObjectKind,
+        /// Container or network ID; for volumes, the volume name.
         id: String,
-        /// The container's name, without Docker's leading slash.
+        /// The object's name (containers without Docker's leading slash).
         name: Option<String>,
         action: String,
-        /// The container's labels (Docker sends them with every event).
+        /// The object's labels, where Docker sends them (containers).
         labels: HashMap<String, String>,
+        /// For network (dis)connections and volume (un)mounts: the container's ID.
+        container: Option<String>,
     },
     /// The stream (re)connected: look at everything on this daemon again.
     Resync,
@@ -29,7 +41,19 @@ pub enum DaemonEvent {
 }
 
 /// Attributes Docker adds to container events that are not labels.
-const NOT_LABELS: &[&str] = &["name", "image", "exitCode", "signal", "execDuration"];
+const NOT_LABELS: &[&str] = &[
+    "name",
+    "image",
+    "exitCode",
+    "signal",
+    "execDuration",
+    "container",
+    "type",
+    "driver",
+    "destination",
+    "read/write",
+    "propagation",
+];
 
 /// Streams the daemon's container events into `tx`, tagged with `key`, until `tx` closes.
 pub async fn watch(daemon: Arc<Daemon>, key: String, tx: mpsc::Sender<(String, DaemonEvent)>) {
@@ -44,24 +68,37 @@ pub async fn watch(daemon: Arc<Daemon>, key: String, tx: mpsc::Sender<(String, D
                 return;
             }
             let options = EventsOptionsBuilder::new()
-                .filters(&HashMap::from([("type", vec!["container"])]))
+                .filters(&HashMap::from([(
+                    "type",
+                    vec!["container", "network", "volume"],
+                )]))
                 .build();
             let mut stream = daemon.docker().events(Some(options));
             let reason = loop {
                 match stream.next().await {
                     Some(Ok(message)) => {
+                        use bollard::models::EventMessageTypeEnum as T;
+                        let kind = match message.typ {
+                            Some(T::CONTAINER) => ObjectKind::Container,
+                            Some(T::NETWORK) => ObjectKind::Network,
+                            Some(T::VOLUME) => ObjectKind::Volume,
+                            _ => continue,
+                        };
                         let actor = message.actor.unwrap_or_default();
                         let Some(id) = actor.id else { continue };
                         let mut attributes = actor.attributes.unwrap_or_default();
                         let name = attributes.remove("name");
+                        let container = attributes.remove("container");
                         for key in NOT_LABELS {
                             attributes.remove(*key);
                         }
-                        let event = DaemonEvent::Container {
+                        let event = DaemonEvent::Object {
+                            kind,
+                            name: name.or_else(|| (kind == ObjectKind::Volume).then(|| id.clone())),
                             id,
-                            name,
                             action: message.action.unwrap_or_default(),
                             labels: attributes,
+                            container,
                         };
                         if tx.send((key.clone(), event)).await.is_err() {
                             return;

@@ -7,9 +7,11 @@ pub mod drift;
 pub mod error;
 pub mod events;
 pub mod labels;
+pub mod networks;
 pub mod observe;
 pub mod pool;
 pub mod system;
 pub mod translate;
+pub mod volumes;
 
 pub use error::{Error, ErrorClass, Result};

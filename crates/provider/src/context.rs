@@ -28,6 +28,8 @@ pub struct Context {
     pub usages: Mutex<HashMap<String, String>>,
     /// Resource UID → fingerprint of connection details already written.
     pub connections: Mutex<HashMap<String, String>>,
+    /// Resource UID → when a failed resource may be tried again.
+    pub backoff: crate::managed::Backoff,
 }
 
 /// Every Kubernetes write names this field manager.

@@ -25,6 +25,9 @@ pub enum Error {
     /// The managed-resource contract forbids going on (management policies, names).
     #[error("{0}")]
     Contract(String),
+    /// A referenced resource is not Ready yet; the resource waits for it.
+    #[error("{0}")]
+    Waiting(String),
 }
 
 /// The API server's own words, without the debug dump kube's Display adds.
@@ -53,7 +56,7 @@ impl Error {
             Self::Engine(e) => e.class(),
             // Conflicts and server hiccups pass; a 4xx other than conflict is ours to fix,
             // and retrying soon is still the right thing to do.
-            Self::Kube { .. } => ErrorClass::Transient,
+            Self::Kube { .. } | Self::Waiting(_) => ErrorClass::Transient,
             Self::ProviderConfig(_) | Self::Reference(_) | Self::Contract(_) => ErrorClass::User,
         }
     }
@@ -66,6 +69,7 @@ impl Error {
             Self::ProviderConfig(_) => "ProviderConfigUnusable",
             Self::Reference(_) => "ReferenceNotFound",
             Self::Contract(_) => "CannotProceed",
+            Self::Waiting(_) => "Waiting",
         }
     }
 }

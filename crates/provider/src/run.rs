@@ -4,10 +4,16 @@
 use std::{sync::Arc, time::Duration};
 
 use api::{
+    Managed,
     container::Container,
+    network::Network,
     provider_config::{ClusterProviderConfig, ProviderConfig},
+    volume::Volume,
 };
-use engine::{events::DaemonEvent, labels};
+use engine::{
+    events::{DaemonEvent, ObjectKind},
+    labels,
+};
 use futures::{Stream, StreamExt};
 use kube::{
     Api, ResourceExt,
@@ -24,7 +30,10 @@ use crate::{
     cli::RunArgs,
     config::key_of,
     context::{Context, Stores},
-    controllers::{container::ContainerConnector, provider_config},
+    controllers::{
+        container::ContainerConnector, network::NetworkConnector, provider_config,
+        volume::VolumeConnector,
+    },
     daemons::Daemons,
     error::Error,
     managed::{self, external_name},
@@ -40,55 +49,94 @@ fn error_policy<K>(_: Arc<K>, error: &Error, _: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(5))
 }
 
-/// The daemon a Container uses, as the pool names it.
-fn daemon_key(c: &Container) -> String {
-    let r = &c.spec.managed.provider_config_ref;
-    key_of(r.kind, c.namespace().as_deref(), &r.name)
+/// The daemon a managed resource uses, as the pool names it.
+fn daemon_key<K: Managed>(mr: &K) -> String {
+    let r = &mr.managed_spec().provider_config_ref;
+    key_of(r.kind, mr.namespace().as_deref(), &r.name)
 }
 
-/// Turns Docker events into reconcile triggers: a container event reconciles the resource
-/// named by the container's labels (or, for an adopted container, the resource whose
-/// external name it has); a (re)connection reconciles everything on that daemon.
-async fn route_events(
-    mut events: mpsc::Receiver<(String, DaemonEvent)>,
-    containers: Store<Container>,
-    to_containers: mpsc::Sender<ObjectRef<Container>>,
-) {
-    while let Some((key, event)) = events.recv().await {
-        let targets: Vec<ObjectRef<Container>> = match event {
-            DaemonEvent::Container {
-                name, labels: l, ..
-            } => {
-                match (
-                    l.get(labels::KIND),
-                    l.get(labels::NAMESPACE),
-                    l.get(labels::NAME),
-                ) {
-                    (Some(kind), Some(ns), Some(n)) if kind == "Container" => {
-                        vec![ObjectRef::new(n).within(ns)]
-                    }
-                    _ => {
-                        let Some(name) = name else { continue };
-                        containers
-                            .state()
-                            .iter()
-                            .filter(|c| daemon_key(c) == key && external_name(&***c) == name)
-                            .map(|c| ObjectRef::from(&**c))
-                            .collect()
-                    }
+/// The resources of one kind on daemon `key` that an event concerns: the one its labels
+/// name, or else the one whose external name it has; everything on the daemon for a
+/// (re)connection.
+fn targets<K: Managed>(
+    store: &Store<K>,
+    key: &str,
+    kind: ObjectKind,
+    event: &DaemonEvent,
+) -> Vec<ObjectRef<K>> {
+    let ours = |mr: &K| daemon_key(mr) == key;
+    match event {
+        DaemonEvent::Object {
+            kind: k,
+            name,
+            labels: l,
+            ..
+        } if *k == kind => {
+            match (
+                l.get(labels::KIND),
+                l.get(labels::NAMESPACE),
+                l.get(labels::NAME),
+            ) {
+                (Some(label_kind), Some(ns), Some(n)) if *label_kind == K::kind(&()) => {
+                    vec![ObjectRef::new(n).within(ns)]
+                }
+                _ => {
+                    let Some(name) = name else { return vec![] };
+                    store
+                        .state()
+                        .iter()
+                        .filter(|mr| ours(mr) && external_name(&***mr) == *name)
+                        .map(|mr| ObjectRef::from(&**mr))
+                        .collect()
                 }
             }
-            DaemonEvent::Resync | DaemonEvent::Disconnected(_) => containers
-                .state()
-                .iter()
-                .filter(|c| daemon_key(c) == key)
-                .map(|c| ObjectRef::from(&**c))
-                .collect(),
-        };
-        for target in targets {
-            if to_containers.send(target).await.is_err() {
-                return;
-            }
+        }
+        DaemonEvent::Object { .. } => vec![],
+        DaemonEvent::Resync | DaemonEvent::Disconnected(_) => store
+            .state()
+            .iter()
+            .filter(|mr| ours(mr))
+            .map(|mr| ObjectRef::from(&**mr))
+            .collect(),
+    }
+}
+
+/// The stores and trigger channels of the managed kinds, for event routing.
+struct Routes {
+    containers: (Store<Container>, mpsc::Sender<ObjectRef<Container>>),
+    networks: (Store<Network>, mpsc::Sender<ObjectRef<Network>>),
+    volumes: (Store<Volume>, mpsc::Sender<ObjectRef<Volume>>),
+}
+
+/// Turns Docker events into reconcile triggers for the resources they concern. A network
+/// (dis)connection also reconciles the container, which may need reconnecting.
+async fn route_events(mut events: mpsc::Receiver<(String, DaemonEvent)>, routes: Routes) {
+    while let Some((key, event)) = events.recv().await {
+        let mut containers = targets(&routes.containers.0, &key, ObjectKind::Container, &event);
+        if let DaemonEvent::Object {
+            kind: ObjectKind::Network,
+            container: Some(id),
+            ..
+        } = &event
+        {
+            containers.extend(
+                routes
+                    .containers
+                    .0
+                    .state()
+                    .iter()
+                    .filter(|c| c.at_provider().and_then(|a| a.id.as_deref()) == Some(id.as_str()))
+                    .map(|c| ObjectRef::from(&**c)),
+            );
+        }
+        for target in containers {
+            let _ = routes.containers.1.send(target).await;
+        }
+        for target in targets(&routes.networks.0, &key, ObjectKind::Network, &event) {
+            let _ = routes.networks.1.send(target).await;
+        }
+        for target in targets(&routes.volumes.0, &key, ObjectKind::Volume, &event) {
+            let _ = routes.volumes.1.send(target).await;
         }
     }
 }
@@ -120,20 +168,57 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         daemons,
         usages: Default::default(),
         connections: Default::default(),
+        backoff: Default::default(),
         args: args.clone(),
     });
 
+    let networks = Controller::new(
+        Api::<Network>::all(client.clone()),
+        watcher::Config::default(),
+    );
+    let volumes = Controller::new(
+        Api::<Volume>::all(client.clone()),
+        watcher::Config::default(),
+    );
     let (to_containers, container_triggers) = mpsc::channel(4096);
-    tokio::spawn(route_events(events_rx, containers.store(), to_containers));
+    let (to_networks, network_triggers) = mpsc::channel(4096);
+    let (to_volumes, volume_triggers) = mpsc::channel(4096);
+    tokio::spawn(route_events(
+        events_rx,
+        Routes {
+            containers: (containers.store(), to_containers),
+            networks: (networks.store(), to_networks),
+            volumes: (volumes.store(), to_volumes),
+        },
+    ));
 
     let config = controller::Config::default().concurrency(args.max_reconciles);
-    let connector = Arc::new(ContainerConnector);
     let containers = containers
         .with_config(config.clone())
         .reconcile_on(receiver_stream(container_triggers))
         .shutdown_on_signal()
         .run(
-            move |mr, ctx| managed::reconcile(mr, ctx, connector.clone()),
+            |mr, ctx| managed::reconcile(mr, ctx, Arc::new(ContainerConnector)),
+            error_policy,
+            ctx.clone(),
+        )
+        .for_each(|_| futures::future::ready(()));
+    let networks = networks
+        .with_config(config.clone())
+        .reconcile_on(receiver_stream(network_triggers))
+        .shutdown_on_signal()
+        .run(
+            |mr, ctx| managed::reconcile(mr, ctx, Arc::new(NetworkConnector)),
+            error_policy,
+            ctx.clone(),
+        )
+        .for_each(|_| futures::future::ready(()));
+    let volumes = volumes
+        .with_config(config.clone())
+        .reconcile_on(receiver_stream(volume_triggers))
+        .shutdown_on_signal()
+        .run(
+            |mr, ctx| managed::reconcile(mr, ctx, Arc::new(VolumeConnector)),
             error_policy,
             ctx.clone(),
         )
@@ -148,7 +233,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .for_each(|_| futures::future::ready(()));
 
     tracing::info!("provider-docker started");
-    tokio::join!(containers, cluster_configs, configs);
+    tokio::join!(containers, networks, volumes, cluster_configs, configs);
     tracing::info!("provider-docker stopped");
     Ok(())
 }

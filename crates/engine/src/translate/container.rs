@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use api::container::{ContainerParameters, DesiredState, IntOrString, PullPolicy, RestartPolicy};
 use api::quantity::{GoDuration, parse_bytes};
 use bollard::models::{
-    ContainerCreateBody, DeviceMapping, DeviceRequest, HealthConfig, HostConfig,
-    HostConfigLogConfig, Mount, MountTmpfsOptions, MountType, PortBinding, RestartPolicyNameEnum,
+    ContainerCreateBody, DeviceMapping, DeviceRequest, EndpointIpamConfig, EndpointSettings,
+    HealthConfig, HostConfig, HostConfigLogConfig, Mount, MountTmpfsOptions, MountType,
+    NetworkingConfig, PortBinding, RestartPolicyNameEnum,
 };
 
 use super::ports::{PortRange, bindings};
@@ -24,6 +25,10 @@ pub struct Resolved {
     pub env: BTreeMap<String, String>,
     /// File path → content, for `files[]` with a Secret or ConfigMap source.
     pub files: BTreeMap<String, Vec<u8>>,
+    /// Mount index → Docker volume name, for `mounts[].volume` by reference.
+    pub volumes: BTreeMap<usize, String>,
+    /// Attachment index → Docker network name, for `networks[]` by reference.
+    pub networks: BTreeMap<usize, String>,
 }
 
 /// A file to write into the container before it starts.
@@ -62,6 +67,8 @@ pub struct DesiredContainer {
     pub run_to_completion: bool,
     /// Seconds between the stop signal and SIGKILL.
     pub stop_timeout: Option<i64>,
+    /// Networks to attach, in order, with their endpoint settings; the first is primary.
+    pub networks: Vec<(String, EndpointSettings)>,
     /// Versioned hash of everything that needs a recreate to change.
     pub hash: String,
 }
@@ -161,7 +168,17 @@ pub fn desired_container(
         };
         if let Some(v) = &m.volume {
             mount.typ = Some(MountType::VOLUME);
-            mount.source = Some(v.name.clone());
+            mount.source = Some(
+                v.name
+                    .clone()
+                    .or_else(|| resolved.volumes.get(&i).cloned())
+                    .ok_or_else(|| {
+                        field_err(
+                            &format!("{field}.volume"),
+                            "the referenced Volume is not resolved",
+                        )
+                    })?,
+            );
         } else if let Some(h) = &m.host_path {
             mount.typ = Some(MountType::BIND);
             mount.source = Some(h.path.clone());
@@ -207,6 +224,32 @@ pub fn desired_container(
             mode,
             content,
         });
+    }
+
+    let mut networks = Vec::with_capacity(p.networks.len());
+    for (i, a) in p.networks.iter().enumerate() {
+        let name = a
+            .name
+            .clone()
+            .or_else(|| resolved.networks.get(&i).cloned())
+            .ok_or_else(|| {
+                field_err(
+                    &format!("networks[{i}]"),
+                    "the referenced Network is not resolved",
+                )
+            })?;
+        let endpoint = EndpointSettings {
+            aliases: (!a.aliases.is_empty()).then(|| a.aliases.clone()),
+            ipam_config: (a.ipv4_address.is_some() || a.ipv6_address.is_some()).then(|| {
+                EndpointIpamConfig {
+                    ipv4_address: a.ipv4_address.clone(),
+                    ipv6_address: a.ipv6_address.clone(),
+                    ..Default::default()
+                }
+            }),
+            ..Default::default()
+        };
+        networks.push((name, endpoint));
     }
 
     let restart = p.restart_policy.unwrap_or_default();
@@ -279,7 +322,10 @@ pub fn desired_container(
         cap_drop: (!caps.drop.is_empty()).then_some(caps.drop),
         security_opt: (!security.security_options.is_empty())
             .then(|| security.security_options.clone()),
-        network_mode: p.network_mode.clone(),
+        network_mode: networks
+            .first()
+            .map(|(name, _)| name.clone())
+            .or_else(|| p.network_mode.clone()),
         pid_mode: p.pid_mode.clone(),
         ipc_mode: p.ipc_mode.clone(),
         devices: (!p.devices.is_empty()).then(|| {
@@ -331,6 +377,11 @@ pub fn desired_container(
         stop_signal: p.stop_signal.clone(),
         stop_timeout,
         host_config: Some(host_config),
+        // Docker API 1.41 attaches one network at create; the rest are connected before
+        // the container starts.
+        networking_config: networks.first().map(|(name, endpoint)| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(name.clone(), endpoint.clone())])),
+        }),
         ..Default::default()
     };
 
@@ -344,6 +395,7 @@ pub fn desired_container(
         state: p.state.unwrap_or_default(),
         run_to_completion: restart == RestartPolicy::No,
         stop_timeout,
+        networks,
         hash,
     })
 }

@@ -1,4 +1,6 @@
 //! Desired state, per kind, turned into Docker request bodies.
 
 pub mod container;
+pub mod network;
 pub mod ports;
+pub mod volume;

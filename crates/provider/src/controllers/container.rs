@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use api::{
     KeySelector,
-    container::{Container, ContainerObservation},
+    container::{Container, ContainerObservation, LocalReference, Selector},
+    network::Network,
+    volume::Volume,
 };
 use engine::{
     containers,
@@ -109,7 +111,89 @@ async fn read_key(
     }
 }
 
-/// Resolves every Secret and ConfigMap value the container reads.
+/// Finds the one resource a reference or selector names, and its Docker name once it is
+/// Ready on the same daemon as the container.
+async fn referenced<K>(
+    ctx: &Context,
+    mr: &Container,
+    reference: Option<&LocalReference>,
+    selector: Option<&Selector>,
+    field: &str,
+) -> Result<String>
+where
+    K: api::Managed,
+{
+    let namespace = mr.namespace().unwrap_or_default();
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
+    let kind = K::kind(&());
+    let target = match (reference, selector) {
+        (Some(r), _) => api
+            .get_opt(&r.name)
+            .await
+            .map_err(|e| Error::kube(format!("read {kind} {} for {field}", r.name), e))?
+            .ok_or_else(|| {
+                Error::Waiting(format!(
+                    "waiting for {kind} {} ({field}): it does not exist yet",
+                    r.name
+                ))
+            })?,
+        (None, Some(sel)) => {
+            let labels: Vec<String> = sel
+                .match_labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let mut found = api
+                .list(&kube::api::ListParams::default().labels(&labels.join(",")))
+                .await
+                .map_err(|e| Error::kube(format!("list {kind} for {field}"), e))?
+                .items;
+            match found.len() {
+                0 => {
+                    return Err(Error::Waiting(format!(
+                        "waiting for a {kind} matching {} ({field})",
+                        labels.join(",")
+                    )));
+                }
+                1 => found.remove(0),
+                n => {
+                    return Err(Error::Reference(format!(
+                        "{field}: {n} {kind}s match {}; make the selector match exactly one",
+                        labels.join(",")
+                    )));
+                }
+            }
+        }
+        (None, None) => {
+            return Err(Error::Reference(format!(
+                "{field}: give a name, a reference or a selector"
+            )));
+        }
+    };
+    let name = target.name_any();
+    if target.managed_spec().provider_config_ref != mr.spec.managed.provider_config_ref {
+        return Err(Error::Reference(format!(
+            "{field}: {kind} {name} is on {} {} but this Container is on {} {}; both must use the same provider config",
+            target.managed_spec().provider_config_ref.kind.as_str(),
+            target.managed_spec().provider_config_ref.name,
+            mr.spec.managed.provider_config_ref.kind.as_str(),
+            mr.spec.managed.provider_config_ref.name,
+        )));
+    }
+    let ready = target
+        .managed_status()
+        .and_then(|s| s.condition(api::CONDITION_READY))
+        .is_some_and(|c| c.status == api::ConditionStatus::True);
+    if !ready {
+        return Err(Error::Waiting(format!(
+            "waiting for {kind} {name} ({field}) to be Ready"
+        )));
+    }
+    Ok(crate::managed::external_name(&target))
+}
+
+/// Resolves every Secret and ConfigMap value the container reads, and the Docker names of
+/// the Volumes and Networks it references.
 async fn resolve(ctx: &Context, mr: &Container) -> Result<Resolved> {
     let namespace = mr.namespace().unwrap_or_default();
     let p = &mr.spec.for_provider;
@@ -140,6 +224,36 @@ async fn resolve(ctx: &Context, mr: &Container) -> Result<Resolved> {
                 ))
             })?;
             resolved.env.insert(var.name.clone(), value);
+        }
+    }
+    for (i, m) in p.mounts.iter().enumerate() {
+        if let Some(v) = &m.volume
+            && v.name.is_none()
+        {
+            let field = format!("spec.forProvider.mounts[{i}].volume");
+            let name = referenced::<Volume>(
+                ctx,
+                mr,
+                v.volume_ref.as_ref(),
+                v.volume_selector.as_ref(),
+                &field,
+            )
+            .await?;
+            resolved.volumes.insert(i, name);
+        }
+    }
+    for (i, a) in p.networks.iter().enumerate() {
+        if a.name.is_none() {
+            let field = format!("spec.forProvider.networks[{i}]");
+            let name = referenced::<Network>(
+                ctx,
+                mr,
+                a.network_ref.as_ref(),
+                a.network_selector.as_ref(),
+                &field,
+            )
+            .await?;
+            resolved.networks.insert(i, name);
         }
     }
     for (i, file) in p.files.iter().enumerate() {
@@ -234,7 +348,19 @@ impl External<Container> for ContainerExternal {
             ),
             _ => None,
         };
-        let plan = drift::plan(desired, &inspect, &self.owner, tag_image_id.as_deref());
+        let mut network_ids = std::collections::BTreeMap::new();
+        for (network, _) in &desired.networks {
+            if let Some(id) = engine::networks::id_of(&self.daemon, network).await? {
+                network_ids.insert(network.clone(), id);
+            }
+        }
+        let plan = drift::plan(
+            desired,
+            &inspect,
+            &self.owner,
+            tag_image_id.as_deref(),
+            &network_ids,
+        );
         let at_provider = observe::observation(&inspect);
         let readiness = observe::readiness(desired.state, desired.run_to_completion, &inspect);
         let connection = observe::connection_details(&at_provider, &self.endpoint);
@@ -244,6 +370,7 @@ impl External<Container> for ContainerExternal {
             at_provider: Some(at_provider),
             readiness,
             connection,
+            late_init: None,
         })
     }
 
@@ -274,6 +401,17 @@ impl External<Container> for ContainerExternal {
                 Action::Update(body, changes) => {
                     containers::update(&self.daemon, name, (**body).clone()).await?;
                     done.push(format!("updated {name} in place: {}", changes.join(", ")));
+                }
+                Action::Connect(network) => {
+                    let endpoint = desired
+                        .networks
+                        .iter()
+                        .find(|(n, _)| n == network)
+                        .map(|(_, e)| e.clone())
+                        .unwrap_or_default();
+                    engine::networks::disconnect(&self.daemon, network, name).await?;
+                    engine::networks::connect(&self.daemon, network, name, endpoint).await?;
+                    done.push(format!("connected {name} to network {network}"));
                 }
                 Action::Start => {
                     containers::start(&self.daemon, name).await?;

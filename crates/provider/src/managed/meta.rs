@@ -79,3 +79,17 @@ pub async fn annotate<K: Managed>(api: &Api<K>, name: &str, pairs: &[(&str, &str
         .map_err(|e| Error::kube(format!("annotate {} {name}", K::kind(&())), e))?;
     Ok(())
 }
+
+/// Writes values the daemon chose into `spec.forProvider` (a merge patch: only the keys
+/// given, which the kind guarantees the user left empty).
+pub async fn late_initialize<K: Managed>(
+    api: &Api<K>,
+    name: &str,
+    for_provider: serde_json::Value,
+) -> Result<()> {
+    let patch = serde_json::json!({ "spec": { "forProvider": for_provider } });
+    api.patch(name, &crate::context::merge_params(), &Patch::Merge(patch))
+        .await
+        .map_err(|e| Error::kube(format!("late-initialize {} {name}", K::kind(&())), e))?;
+    Ok(())
+}

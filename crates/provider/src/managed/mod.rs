@@ -12,7 +12,10 @@
 //! owner's UID, so a crash between create and the status write never makes a duplicate.
 //! Kinds plug in through [`Connector`] and [`External`]; they hold no contract logic.
 
+mod backoff;
 mod connection;
+
+pub use backoff::Backoff;
 mod meta;
 mod status;
 pub mod usage;
@@ -43,6 +46,9 @@ pub struct Observation<O, D> {
     pub readiness: Readiness,
     /// Connection details (keys of DESIGN.md), published when the resource asks for it.
     pub connection: BTreeMap<String, String>,
+    /// Values the daemon chose that the spec left out, as a merge patch of
+    /// `spec.forProvider` (late initialization; never over a value the user set).
+    pub late_init: Option<serde_json::Value>,
 }
 
 impl<O, D> Observation<O, D> {
@@ -54,6 +60,7 @@ impl<O, D> Observation<O, D> {
             at_provider: None,
             readiness: Readiness::Creating("does not exist yet".into()),
             connection: BTreeMap::new(),
+            late_init: None,
         }
     }
 }
@@ -110,6 +117,8 @@ enum Next {
     Poll,
     /// On its way (starting, deleting): look again soon.
     Soon,
+    /// Waiting for a referenced resource to become Ready.
+    Waiting,
 }
 
 fn jittered(base: Duration) -> Duration {
@@ -137,6 +146,12 @@ where
     if deleting && !meta::has_finalizer(&*mr) {
         return Ok(Action::await_change());
     }
+    let uid = mr.uid().unwrap_or_default();
+    if let Some(wait) = ctx.backoff.pending(&uid, mr.meta().generation) {
+        // Failed recently for this spec: whatever triggered us (often the Docker events of
+        // our own failed attempt), wait out the backoff.
+        return Ok(Action::requeue(wait));
+    }
     if !deleting {
         // The finalizer patch is guarded by resourceVersion, so it goes before any status
         // write changes that version.
@@ -154,12 +169,14 @@ where
     match sync(&mr, &ctx, &*connector, &api, &mut status, deleting).await {
         Ok(Next::Done) => Ok(Action::await_change()),
         Ok(next) => {
+            ctx.backoff.clear(&uid);
             status.set(Condition::reconcile_success());
             status.remove(CONDITION_STALLED);
             status.write(&api, &mr.name_any()).await?;
             ctx.recorder.clear(&mr.uid().unwrap_or_default());
             Ok(match next {
                 Next::Soon => Action::requeue(Duration::from_secs(5)),
+                Next::Waiting => Action::requeue(Duration::from_secs(2)),
                 _ => Action::requeue(jittered(ctx.args.poll_interval)),
             })
         }
@@ -202,10 +219,11 @@ async fn fail<K: Managed>(
     ctx.recorder
         .warning(&mr.object_ref(&()), err.reason(), "Reconcile", message)
         .await;
-    Ok(Action::requeue(match class {
-        ErrorClass::Transient => Duration::from_secs(3),
-        ErrorClass::User => Duration::from_secs(30),
-    }))
+    Ok(Action::requeue(ctx.backoff.failed(
+        &mr.uid().unwrap_or_default(),
+        mr.meta().generation,
+        class,
+    )))
 }
 
 async fn sync<K, C>(
@@ -250,7 +268,14 @@ where
         },
         deleting,
     };
-    let external = connector.connect(ctx, mr, target).await?;
+    let external = match connector.connect(ctx, mr, target).await {
+        Err(Error::Waiting(message)) if !deleting => {
+            // Not an error: a dependency is on its way.
+            status.set(Condition::waiting(message));
+            return Ok(Next::Waiting);
+        }
+        other => other?,
+    };
     let mut observed = external.observe().await?;
 
     if deleting {
@@ -313,6 +338,13 @@ where
             .normal(&object_ref, "UpdatedExternalResource", "Update", done)
             .await;
         observed = external.observe().await?;
+    }
+
+    if let Some(patch) = observed.late_init.take()
+        && observed.exists
+        && policies.late_initialize
+    {
+        meta::late_initialize(api, &name, patch).await?;
     }
 
     if let Some(secret) = &spec.write_connection_secret_to_ref

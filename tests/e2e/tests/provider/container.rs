@@ -1,4 +1,4 @@
-//! Container, end to end: a real provider process against the bench's API server and
+//! Container, end to end: the real provider process against the bench's API server and
 //! Docker daemon. Each test has a namespace of its own; the Docker name of Container `x`
 //! in namespace `ns` is `ns-x`.
 
@@ -837,7 +837,103 @@ async fn the_kubeftpd_example_becomes_ready() -> anyhow::Result<()> {
     assert!(exec(&name, &["cat", "/etc/kubernetes/kubeconfig"])?.contains("kind: Config"));
     let ports = c.status.unwrap().at_provider.unwrap().ports;
     assert!(ports.iter().any(|p| p.container_port == 10019), "{ports:?}");
+    let volume = format!("{}-kubeftpd-data", ns.name);
+    assert!(exec(&name, &["sh", "-c", "touch /data/ok"]).is_ok());
     ns.finish().await?;
-    docker_cli(&["volume", "rm", "-f", "kubeftpd-data"]).ok();
+    // Deleting the namespace deleted the Volume resource, and with it the Docker volume.
+    assert!(docker_cli(&["volume", "inspect", &volume]).is_err());
     Ok(())
+}
+
+#[tokio::test]
+async fn a_bad_mount_is_refused_with_the_field_named_and_leaves_nothing_behind()
+-> anyhow::Result<()> {
+    let ns = TestNs::new("badmount").await?;
+    apply(
+        &ns,
+        "c",
+        json!({"image": test_image(), "mounts": [{"mountPath": "/x", "hostPath": {"path": "/nonexistent/provider-docker"}}]}),
+        json!({}),
+    )
+    .await?;
+    let api = ns.api::<Container>();
+    let message = condition_says(
+        &api,
+        "c",
+        CONDITION_SYNCED,
+        ConditionStatus::False,
+        "spec.forProvider.mounts",
+    )
+    .await?;
+    assert!(
+        message.contains("/nonexistent/provider-docker"),
+        "{message}"
+    );
+    assert!(inspect(&docker_name(&ns, "c")).await?.is_none());
+    ns.finish().await
+}
+
+#[tokio::test]
+async fn deleting_while_the_daemon_is_unreachable_keeps_the_finalizer_and_says_why()
+-> anyhow::Result<()> {
+    let ns = TestNs::new("unreachable").await?;
+    let config = |host: &str| {
+        format!(
+            "apiVersion: docker.m.crossplane.io/v1alpha1\nkind: ProviderConfig\nmetadata: {{name: far}}\nspec: {{host: \"{host}\", timeout: 5s}}\n"
+        )
+    };
+    // Port 1 on loopback refuses connections: a daemon that is down.
+    ns.apply(&config("tcp://127.0.0.1:1")).await?;
+    apply(
+        &ns,
+        "c",
+        json!({"image": test_image()}),
+        json!({"providerConfigRef": {"kind": "ProviderConfig", "name": "far"}}),
+    )
+    .await?;
+    let api = ns.api::<Container>();
+    let message = condition_says(
+        &api,
+        "c",
+        CONDITION_SYNCED,
+        ConditionStatus::False,
+        "cannot reach",
+    )
+    .await?;
+    assert!(message.contains("ProviderConfig/"), "{message}");
+    let (reason, _) = condition_becomes(&api, "c", CONDITION_READY, ConditionStatus::False).await?;
+    assert_eq!(reason, "Unavailable");
+
+    api.delete("c", &DeleteParams::default()).await?;
+    wait::until(DEADLINE, "a reconcile of the deletion", || async {
+        let c = api.get("c").await?;
+        let synced = c
+            .status
+            .as_ref()
+            .and_then(|s| s.managed.condition(CONDITION_SYNCED))
+            .cloned();
+        Ok(c.metadata.deletion_timestamp.is_some()
+            && synced.is_some_and(|s| {
+                s.status == ConditionStatus::False
+                    && s.message.unwrap_or_default().contains("cannot reach")
+            }))
+    })
+    .await?;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let held = api.get("c").await?;
+    assert_eq!(
+        held.metadata.finalizers.unwrap_or_default(),
+        ["finalizer.managedresource.crossplane.io"]
+    );
+
+    // The daemon "comes back": the config now points at the bench daemon, and the
+    // deletion finishes without a restart.
+    let docker_host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    ns.apply(&config(&docker_host)).await?;
+    wait::until(DEADLINE, "the resource to go", || async {
+        Ok(api.get_opt("c").await?.is_none())
+    })
+    .await?;
+    ns.finish().await
 }

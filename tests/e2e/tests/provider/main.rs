@@ -1,0 +1,5 @@
+//! The provider, end to end: one test binary, so one provider process serves every suite
+//! (two processes reconciling the same resources would race each other).
+
+mod container;
+mod networks_and_volumes;
