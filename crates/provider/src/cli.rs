@@ -49,6 +49,22 @@ pub struct RunArgs {
     /// `text` or `json`.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served.
+    #[arg(long, env = "METRICS_ADDRESS", default_value = "0.0.0.0:8080")]
+    pub metrics_address: std::net::SocketAddr,
+    /// Compete for a Lease and reconcile only while holding it (for several replicas).
+    #[arg(long, env = "LEADER_ELECTION", default_value_t = false)]
+    pub leader_election: bool,
+    /// Namespace of the Lease; default the pod's namespace (`POD_NAMESPACE`) or `default`.
+    #[arg(long, env = "LEADER_ELECTION_NAMESPACE")]
+    pub leader_election_namespace: Option<String>,
+    /// Name of the Lease.
+    #[arg(long, env = "LEADER_ELECTION_NAME", default_value = "provider-docker")]
+    pub leader_election_name: String,
+    /// Watch only this namespace's managed resources and provider configs (cluster-scoped
+    /// configs are always watched). Default: every namespace.
+    #[arg(long, env = "WATCH_NAMESPACE")]
+    pub namespace: Option<String>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -30,6 +30,7 @@ pub struct Context {
     pub connections: Mutex<HashMap<String, String>>,
     /// Resource UID → when a failed resource may be tried again.
     pub backoff: crate::managed::Backoff,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Every Kubernetes write names this field manager.

@@ -6,7 +6,10 @@ mod context;
 mod controllers;
 mod daemons;
 mod error;
+mod health;
+mod leader;
 mod managed;
+mod metrics;
 mod recorder;
 mod run;
 

@@ -36,7 +36,10 @@ use crate::{
     },
     daemons::Daemons,
     error::Error,
+    health::{self, Readiness},
+    leader::Leadership,
     managed::{self, external_name},
+    metrics::{DaemonLabels, DockerCalls, KindLabels, Metrics},
     recorder::Recorder,
 };
 
@@ -103,6 +106,7 @@ fn targets<K: Managed>(
 
 /// The stores and trigger channels of the managed kinds, for event routing.
 struct Routes {
+    metrics: Arc<Metrics>,
     containers: (Store<Container>, mpsc::Sender<ObjectRef<Container>>),
     networks: (Store<Network>, mpsc::Sender<ObjectRef<Network>>),
     volumes: (Store<Volume>, mpsc::Sender<ObjectRef<Volume>>),
@@ -112,6 +116,15 @@ struct Routes {
 /// (dis)connection also reconciles the container, which may need reconnecting.
 async fn route_events(mut events: mpsc::Receiver<(String, DaemonEvent)>, routes: Routes) {
     while let Some((key, event)) = events.recv().await {
+        if let DaemonEvent::Disconnected(_) = &event {
+            routes
+                .metrics
+                .event_stream_reconnects
+                .get_or_create(&DaemonLabels {
+                    daemon: key.clone(),
+                })
+                .inc();
+        }
         let mut containers = targets(&routes.containers.0, &key, ObjectKind::Container, &event);
         if let DaemonEvent::Object {
             kind: ObjectKind::Network,
@@ -138,26 +151,171 @@ async fn route_events(mut events: mpsc::Receiver<(String, DaemonEvent)>, routes:
         for target in targets(&routes.volumes.0, &key, ObjectKind::Volume, &event) {
             let _ = routes.volumes.1.send(target).await;
         }
+        let depth = |tx: usize, cap: usize| (cap - tx) as i64;
+        for (kind, (free, max)) in [
+            (
+                "Container",
+                (
+                    routes.containers.1.capacity(),
+                    routes.containers.1.max_capacity(),
+                ),
+            ),
+            (
+                "Network",
+                (
+                    routes.networks.1.capacity(),
+                    routes.networks.1.max_capacity(),
+                ),
+            ),
+            (
+                "Volume",
+                (routes.volumes.1.capacity(), routes.volumes.1.max_capacity()),
+            ),
+        ] {
+            routes
+                .metrics
+                .queue_depth
+                .get_or_create(&KindLabels { kind: kind.into() })
+                .set(depth(free, max));
+        }
+    }
+}
+
+/// `Api::all`, or `Api::namespaced` when the controller watches one namespace.
+fn scoped<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Resolves once the store has its first full list. `Store::wait_until_ready` wakes only
+/// one waiter (the controller's own), so it is polled with a short timeout instead.
+async fn synced<K: kube::Resource + Clone + 'static>(store: &Store<K>)
+where
+    K::DynamicType: std::hash::Hash + Eq + Clone,
+{
+    while tokio::time::timeout(Duration::from_millis(200), store.wait_until_ready())
+        .await
+        .is_err()
+    {}
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
     }
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let client = kube::Client::try_default().await?;
+    let metrics = Arc::new(Metrics::default());
+    let readiness = Arc::new(Readiness::default());
+    {
+        let (metrics, readiness) = (metrics.clone(), readiness.clone());
+        let address = args.metrics_address;
+        tokio::spawn(async move {
+            if let Err(e) = health::serve(address, metrics, readiness).await {
+                tracing::error!(error = %e, %address, "cannot serve metrics and probes");
+            }
+        });
+    }
+
+    let Some(mut leadership) = (match args.leader_election {
+        false => None,
+        true => {
+            let namespace = args
+                .leader_election_namespace
+                .clone()
+                .or_else(|| std::env::var("POD_NAMESPACE").ok())
+                .unwrap_or_else(|| "default".into());
+            let identity = std::env::var("POD_NAME").unwrap_or_else(|_| {
+                format!(
+                    "{}-{}",
+                    std::fs::read_to_string("/proc/sys/kernel/hostname")
+                        .unwrap_or_default()
+                        .trim(),
+                    std::process::id()
+                )
+            });
+            let mut leadership = Leadership::join(
+                client.clone(),
+                &namespace,
+                &args.leader_election_name,
+                &identity,
+            )
+            .await?;
+            // Standing by is a known leadership state: ready, as a standby.
+            readiness.set(true);
+            tracing::info!(%identity, lease = %args.leader_election_name, %namespace, "waiting for leadership");
+            tokio::select! {
+                acquired = leadership.acquired() => acquired?,
+                _ = shutdown_signal() => {
+                    leadership.release().await?;
+                    return Ok(());
+                }
+            }
+            tracing::info!(%identity, "acquired leadership");
+            readiness.set(false);
+            Some(leadership)
+        }
+    }) else {
+        return controllers(client, args, metrics, readiness).await;
+    };
+    tokio::select! {
+        done = controllers(client, args, metrics, readiness) => {
+            done?;
+            leadership.release().await?;
+            tracing::info!("released leadership");
+            Ok(())
+        }
+        _ = leadership.lost() => {
+            tracing::error!("lost the lease; exiting so that only the leader reconciles");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Runs every controller until SIGTERM or SIGINT, then lets in-flight reconciles finish.
+async fn controllers(
+    client: kube::Client,
+    args: RunArgs,
+    metrics: Arc<Metrics>,
+    readiness: Arc<Readiness>,
+) -> anyhow::Result<()> {
+    let namespace = args.namespace.clone();
+    let ns = namespace.as_deref();
     let (events_tx, events_rx) = mpsc::channel(4096);
-    let daemons = Arc::new(Daemons::new(events_tx, None));
+    let daemons = Arc::new(Daemons::new(
+        events_tx,
+        Some(Arc::new(DockerCalls(metrics.clone()))),
+    ));
 
     let cluster_configs = Controller::new(
         Api::<ClusterProviderConfig>::all(client.clone()),
         watcher::Config::default(),
     );
     let configs = Controller::new(
-        Api::<ProviderConfig>::all(client.clone()),
+        scoped::<ProviderConfig>(&client, ns),
         watcher::Config::default(),
     );
-    let containers = Controller::new(
-        Api::<Container>::all(client.clone()),
-        watcher::Config::default(),
-    );
+    let containers = Controller::new(scoped::<Container>(&client, ns), watcher::Config::default());
+    let networks = Controller::new(scoped::<Network>(&client, ns), watcher::Config::default());
+    let volumes = Controller::new(scoped::<Volume>(&client, ns), watcher::Config::default());
     let ctx = Arc::new(Context {
         client: client.clone(),
         stores: Stores {
@@ -169,23 +327,47 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         usages: Default::default(),
         connections: Default::default(),
         backoff: Default::default(),
+        metrics: metrics.clone(),
         args: args.clone(),
     });
 
-    let networks = Controller::new(
-        Api::<Network>::all(client.clone()),
-        watcher::Config::default(),
-    );
-    let volumes = Controller::new(
-        Api::<Volume>::all(client.clone()),
-        watcher::Config::default(),
-    );
+    // Ready once every cache has its first full list; recounted resources feed the gauges.
+    {
+        let stores = (
+            containers.store(),
+            networks.store(),
+            volumes.store(),
+            ctx.stores.clone(),
+        );
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let (c, n, v, s) = stores;
+            futures::future::join5(
+                synced(&c),
+                synced(&n),
+                synced(&v),
+                synced(&s.cluster_configs),
+                synced(&s.configs),
+            )
+            .await;
+            readiness.set(true);
+            tracing::info!("caches synced; ready");
+            loop {
+                metrics.count_resources(&c);
+                metrics.count_resources(&n);
+                metrics.count_resources(&v);
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        });
+    }
+
     let (to_containers, container_triggers) = mpsc::channel(4096);
     let (to_networks, network_triggers) = mpsc::channel(4096);
     let (to_volumes, volume_triggers) = mpsc::channel(4096);
     tokio::spawn(route_events(
         events_rx,
         Routes {
+            metrics: metrics.clone(),
             containers: (containers.store(), to_containers),
             networks: (networks.store(), to_networks),
             volumes: (volumes.store(), to_volumes),
@@ -232,7 +414,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .run(provider_config::reconcile, error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
 
-    tracing::info!("provider-docker started");
+    tracing::info!(namespace = ns.unwrap_or("*"), "provider-docker started");
     tokio::join!(containers, networks, volumes, cluster_configs, configs);
     tracing::info!("provider-docker stopped");
     Ok(())

@@ -120,6 +120,16 @@ impl TestNs {
     /// Starts the provider if needed and makes a fresh namespace.
     pub async fn new(prefix: &str) -> anyhow::Result<Self> {
         let client = provider::ensure().await?;
+        Self::create(client, prefix).await
+    }
+
+    /// A fresh namespace, for tests that run providers of their own.
+    pub async fn new_without_provider(prefix: &str) -> anyhow::Result<Self> {
+        let client = provider::install().await?;
+        Self::create(client, prefix).await
+    }
+
+    async fn create(client: kube::Client, prefix: &str) -> anyhow::Result<Self> {
         let name = unique(prefix);
         let ns: Namespace = serde_json::from_value(serde_json::json!({
             "metadata": { "name": name, "labels": { "provider-docker.test/e2e": "true" } }
@@ -271,4 +281,40 @@ pub fn docker_cli(args: &[&str]) -> anyhow::Result<String> {
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(String::from_utf8(out.stdout)?)
+}
+
+/// `GET path` on `address` (HTTP/1.0); returns the status code and body.
+pub async fn http_get(address: &str, path: &str) -> anyhow::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes())
+        .await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("no HTTP status")?;
+    Ok((status, body.to_string()))
+}
+
+/// The sum of every sample of metric `name` whose labels include all of `labels`
+/// (`key="value"` pairs) in a Prometheus text exposition.
+pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+            (metric == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
+            .then(|| value.parse::<f64>().ok())
+            .flatten()
+        })
+        .sum()
 }

@@ -86,8 +86,11 @@ pub async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {
 
 static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
 
-/// Makes sure CRDs, the default config and the provider process are there.
-pub async fn ensure() -> anyhow::Result<kube::Client> {
+/// Where the suite's provider serves `/metrics`, `/healthz` and `/readyz`.
+pub const METRICS_ADDRESS: &str = "127.0.0.1:18480";
+
+/// Installs the CRDs and the `default` ClusterProviderConfig for the bench daemon.
+pub async fn install() -> anyhow::Result<kube::Client> {
     let client = crate::kube_client().await?;
     install_crds(&client).await?;
     crate::apply_yaml(
@@ -99,52 +102,73 @@ pub async fn ensure() -> anyhow::Result<kube::Client> {
         ),
     )
     .await?;
-    let started = STARTED.get_or_init(|| start().map_err(|e| format!("{e:#}")));
+    Ok(client)
+}
+
+/// Makes sure CRDs, the default config and the suite's provider process are there.
+pub async fn ensure() -> anyhow::Result<kube::Client> {
+    let client = install().await?;
+    let started = STARTED.get_or_init(|| {
+        let log = log_path();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // The provider dies with the thread that spawned it (PR_SET_PDEATHSIG), so that
+        // thread lives as long as the test binary: no provider outlives its tests.
+        std::thread::spawn(move || {
+            match spawn(
+                &[
+                    "--poll-interval",
+                    "30s",
+                    "--metrics-address",
+                    METRICS_ADDRESS,
+                ],
+                &log,
+            ) {
+                Ok(mut child) => {
+                    let _ = tx.send(Ok(()));
+                    let _ = child.wait();
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(format!("{e:#}")));
+                }
+            }
+        });
+        rx.recv().unwrap_or_else(|e| Err(e.to_string()))
+    });
     if let Err(e) = started {
         anyhow::bail!("the provider did not start: {e}");
     }
     Ok(client)
 }
 
-fn start() -> anyhow::Result<()> {
+/// Starts `provider-docker run ARGS`, logging to `log`. The process gets SIGTERM when the
+/// thread that called this ends (and so, at the latest, with the test binary).
+pub fn spawn(args: &[&str], log: &std::path::Path) -> anyhow::Result<std::process::Child> {
     let bin = binary();
     anyhow::ensure!(
         bin.exists(),
         "{} is missing: run `make build` (make test does) first",
         bin.display()
     );
-    let log = log_path();
     std::fs::create_dir_all(log.parent().unwrap_or(&repo_root()))?;
-    let out = std::fs::File::create(&log)?;
+    let out = std::fs::File::create(log)?;
     let err = out.try_clone()?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    // The provider dies with the thread that spawned it (PR_SET_PDEATHSIG), so that thread
-    // lives as long as the test binary: no provider outlives its tests.
-    std::thread::spawn(move || {
-        let mut command = Command::new(&bin);
-        command
-            .args(["run", "--poll-interval", "30s"])
-            .env("RUST_LOG", "info,provider_docker=debug,kube=warn")
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
-        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
-        match command.spawn() {
-            Ok(mut child) => {
-                let _ = tx.send(Ok(()));
-                let _ = child.wait();
-            }
-            Err(e) => {
-                let _ = tx.send(Err(anyhow::anyhow!("spawning {}: {e}", bin.display())));
-            }
-        }
-    });
-    rx.recv()?
+    let mut command = Command::new(&bin);
+    command
+        .arg("run")
+        .args(args)
+        .env("RUST_LOG", "info,provider_docker=debug,kube=warn")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    command
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("spawning {}: {e}", bin.display()))
 }

@@ -126,19 +126,58 @@ fn jittered(base: Duration) -> Duration {
     base.mul_f64(factor)
 }
 
-/// Reconciles one managed resource. Returns an error only when even the status write
-/// failed; every other failure is written to the resource as a condition and Event.
+/// Reconciles one managed resource inside a span naming kind, resource and daemon, and
+/// measures it. Returns an error only when even the status write failed; every other
+/// failure is written to the resource as a condition and Event.
 pub async fn reconcile<K, C>(mr: Arc<K>, ctx: Arc<Context>, connector: Arc<C>) -> Result<Action>
 where
     K: Managed,
     C: Connector<K>,
 {
+    use tracing::Instrument;
+    let kind = K::kind_label().into_owned();
+    let labels = crate::metrics::KindLabels { kind: kind.clone() };
+    let span = tracing::info_span!(
+        "reconcile",
+        kind = %kind,
+        resource = %format!("{}/{}", mr.namespace().unwrap_or_default(), mr.name_any()),
+        daemon = tracing::field::Empty,
+    );
+    let in_flight = ctx
+        .metrics
+        .reconciles_in_flight
+        .get_or_create(&labels)
+        .clone();
+    in_flight.inc();
+    let start = std::time::Instant::now();
+    let result = reconcile_measured(mr, ctx.clone(), connector)
+        .instrument(span)
+        .await;
+    in_flight.dec();
+    ctx.metrics
+        .reconcile_duration
+        .get_or_create(&labels)
+        .observe(start.elapsed().as_secs_f64());
+    result
+}
+
+async fn reconcile_measured<K, C>(
+    mr: Arc<K>,
+    ctx: Arc<Context>,
+    connector: Arc<C>,
+) -> Result<Action>
+where
+    K: Managed,
+    C: Connector<K>,
+{
+    let kind = K::kind_label();
     let namespace = mr.namespace().unwrap_or_default();
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
     let mut status = StatusWriter::new(&*mr);
     let deleting = mr.meta().deletion_timestamp.is_some();
 
     if is_paused(&*mr) {
+        ctx.metrics.reconciled(&kind, "paused");
         status.set(Condition::reconcile_paused());
         status.write(&api, &mr.name_any()).await?;
         return Ok(Action::await_change());
@@ -167,8 +206,19 @@ where
     }
 
     match sync(&mr, &ctx, &*connector, &api, &mut status, deleting).await {
-        Ok(Next::Done) => Ok(Action::await_change()),
+        Ok(Next::Done) => {
+            ctx.metrics.reconciled(&kind, "success");
+            Ok(Action::await_change())
+        }
         Ok(next) => {
+            ctx.metrics.reconciled(
+                &kind,
+                if matches!(next, Next::Waiting) {
+                    "waiting"
+                } else {
+                    "success"
+                },
+            );
             ctx.backoff.clear(&uid);
             status.set(Condition::reconcile_success());
             status.remove(CONDITION_STALLED);
@@ -196,6 +246,7 @@ async fn fail<K: Managed>(
         // Someone else wrote the object since we read it; the watch brings the new version.
         return Ok(Action::requeue(Duration::from_millis(500)));
     }
+    ctx.metrics.failed(&K::kind_label(), err.reason());
     let message = err.to_string();
     let class = err.class();
     tracing::info!(
@@ -252,6 +303,7 @@ where
     }
 
     let resolved = config::resolve(ctx, &namespace, &spec.provider_config_ref).await?;
+    tracing::Span::current().record("daemon", resolved.key.as_str());
     if !deleting {
         usage::ensure(ctx, &**mr, &spec.provider_config_ref).await?;
     }

@@ -3,3 +3,4 @@
 
 mod container;
 mod networks_and_volumes;
+mod operations;
