@@ -14,6 +14,15 @@ pub struct DaemonConfig {
     /// Address of the daemon: `unix:///var/run/docker.sock` or `tcp://host:2375`.
     #[x_kube(validation = kube::core::Rule::new("self.startsWith('unix:///') || self.startsWith('tcp://')").message("host must be unix:///path/to/docker.sock or tcp://host:port"))]
     pub host: String,
+    /// Accept a plain `tcp://` daemon: no encryption, no authentication. Without it a plain
+    /// TCP host is refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
+    /// Docker API version to speak, e.g. `1.41`. Default: the daemon's own (negotiated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new("self.matches('^1\\\\.[0-9]{1,2}$')").message("apiVersion must look like 1.41"))]
+    #[schemars(length(max = 8))]
+    pub api_version: Option<String>,
     /// Time limit for one Docker API call, e.g. `30s` (default). Image pulls get ten times as long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = kube::core::Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$')").message("timeout must be a duration such as 10s or 1m"))]
@@ -23,6 +32,42 @@ pub struct DaemonConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1024))]
     pub max_concurrent_operations: Option<u32>,
+    /// What the managed resources using this config may do on the daemon host. A
+    /// privileged container, a host namespace or a bind mount is root on that host, so
+    /// everything here is refused unless allowed.
+    #[serde(default)]
+    pub policy: TenancyPolicy,
+}
+
+/// What resources using a config may do on the daemon host; everything defaults to no.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TenancyPolicy {
+    /// Allow `security.privileged: true`.
+    #[serde(default)]
+    pub allow_privileged: bool,
+    /// Allow `networkMode: host`.
+    #[serde(default)]
+    pub allow_host_network: bool,
+    /// Allow `pidMode: host`.
+    #[serde(default, rename = "allowHostPID")]
+    pub allow_host_pid: bool,
+    /// Allow `ipcMode: host`.
+    #[serde(default, rename = "allowHostIPC")]
+    pub allow_host_ipc: bool,
+    /// Host path prefixes bind mounts and bind-device volumes may use, e.g. `/srv/apps/`.
+    /// Empty: no host paths.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub allowed_host_paths: Vec<String>,
+    /// Capabilities containers may add, e.g. `NET_BIND_SERVICE`; `ALL` allows any.
+    /// Dropping is always allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub allowed_capabilities: Vec<String>,
+    /// Allow host devices and device requests (GPUs).
+    #[serde(default)]
+    pub allow_devices: bool,
 }
 
 /// What provider-docker last learned from the daemon.
@@ -105,6 +150,10 @@ pub struct ProviderConfigSpec {
 pub struct ClusterProviderConfigSpec {
     #[serde(flatten)]
     pub daemon: DaemonConfig,
+    /// Namespaces whose resources may use this config. Empty: every namespace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 256))]
+    pub allowed_namespaces: Vec<String>,
 }
 
 /// The managed resource a usage records.

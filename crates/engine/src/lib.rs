@@ -9,6 +9,7 @@ pub mod events;
 pub mod labels;
 pub mod networks;
 pub mod observe;
+pub mod policy;
 pub mod pool;
 pub mod system;
 pub mod translate;

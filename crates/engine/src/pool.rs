@@ -23,6 +23,8 @@ pub struct DaemonSettings {
     pub timeout: Duration,
     /// Bound on concurrent API calls to this daemon.
     pub max_concurrent_operations: usize,
+    /// `(major, minor)` to pin the API version; `None` speaks the daemon's own.
+    pub api_version: Option<(usize, usize)>,
 }
 
 /// Receives one report per Docker call, for metrics.
@@ -57,10 +59,21 @@ impl Daemon {
     ) -> Result<Self> {
         // bollard's own timeout is a backstop for streams; calls get ours.
         let backstop = settings.timeout.as_secs().max(1) * 20;
+        let pinned;
+        let version = match settings.api_version {
+            Some((major_version, minor_version)) => {
+                pinned = bollard::ClientVersion {
+                    major_version,
+                    minor_version,
+                };
+                &pinned
+            }
+            None => bollard::API_DEFAULT_VERSION,
+        };
         let docker = if let Some(path) = settings.host.strip_prefix("unix://") {
-            Docker::connect_with_unix(path, backstop, bollard::API_DEFAULT_VERSION)
+            Docker::connect_with_unix(path, backstop, version)
         } else if settings.host.starts_with("tcp://") {
-            Docker::connect_with_http(&settings.host, backstop, bollard::API_DEFAULT_VERSION)
+            Docker::connect_with_http(&settings.host, backstop, version)
         } else {
             return Err(Error::Invalid(format!(
                 "spec.host {:?} is not supported; use unix:///path/to/docker.sock or tcp://host:port",

@@ -23,6 +23,8 @@ pub struct Resolved {
     pub daemon: Arc<Daemon>,
     /// The daemon host's address as seen from outside, for connection details.
     pub endpoint: String,
+    /// What resources using this config may do on the daemon host.
+    pub policy: api::provider_config::TenancyPolicy,
 }
 
 /// The pool key of a config.
@@ -43,7 +45,24 @@ pub fn settings_of(config: &DaemonConfig, default_ops: usize) -> Result<DaemonSe
         }
         None => Duration::from_secs(30),
     };
+    if config.host.starts_with("tcp://") && !config.insecure {
+        return Err(Error::ProviderConfig(format!(
+            "spec.host {} is plain TCP: unencrypted and unauthenticated; set spec.insecure: true to accept that, or use a TLS or SSH transport",
+            config.host
+        )));
+    }
+    let api_version = match &config.api_version {
+        None => None,
+        Some(v) => Some(
+            v.split_once('.')
+                .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+                .ok_or_else(|| {
+                    Error::ProviderConfig(format!("spec.apiVersion {v:?} must look like 1.41"))
+                })?,
+        ),
+    };
     Ok(DaemonSettings {
+        api_version,
         host: config.host.clone(),
         timeout,
         max_concurrent_operations: config
@@ -57,6 +76,7 @@ pub async fn resolve(
     ctx: &Context,
     namespace: &str,
     reference: &ProviderConfigReference,
+    deleting: bool,
 ) -> Result<Resolved> {
     let name = reference.name.as_str();
     let missing = || {
@@ -75,8 +95,8 @@ pub async fn resolve(
                 .stores
                 .cluster_configs
                 .get(&ObjectRef::<ClusterProviderConfig>::new(name));
-            match cached {
-                Some(c) => c.spec.daemon.clone(),
+            let spec = match cached {
+                Some(c) => c.spec.clone(),
                 None => {
                     Api::<ClusterProviderConfig>::all(ctx.client.clone())
                         .get_opt(name)
@@ -84,9 +104,18 @@ pub async fn resolve(
                         .map_err(|e| Error::kube(format!("read ClusterProviderConfig {name}"), e))?
                         .ok_or_else(missing)?
                         .spec
-                        .daemon
                 }
+            };
+            // A restriction added later must not strand what is being deleted.
+            if !deleting
+                && !spec.allowed_namespaces.is_empty()
+                && !spec.allowed_namespaces.iter().any(|n| n == namespace)
+            {
+                return Err(Error::Policy(format!(
+                    "spec.providerConfigRef: ClusterProviderConfig {name} may not be used from namespace {namespace} (its spec.allowedNamespaces); use a config this namespace may use"
+                )));
             }
+            spec.daemon
         }
         ProviderConfigKind::ProviderConfig => {
             let cached = ctx
@@ -115,5 +144,6 @@ pub async fn resolve(
         key,
         daemon,
         endpoint,
+        policy: spec.policy,
     })
 }

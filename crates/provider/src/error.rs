@@ -25,6 +25,9 @@ pub enum Error {
     /// The managed-resource contract forbids going on (management policies, names).
     #[error("{0}")]
     Contract(String),
+    /// The provider config's tenancy policy refuses what the spec asks for.
+    #[error("{0}")]
+    Policy(String),
     /// A referenced resource is not Ready yet; the resource waits for it.
     #[error("{0}")]
     Waiting(String),
@@ -57,7 +60,9 @@ impl Error {
             // Conflicts and server hiccups pass; a 4xx other than conflict is ours to fix,
             // and retrying soon is still the right thing to do.
             Self::Kube { .. } | Self::Waiting(_) => ErrorClass::Transient,
-            Self::ProviderConfig(_) | Self::Reference(_) | Self::Contract(_) => ErrorClass::User,
+            Self::ProviderConfig(_) | Self::Reference(_) | Self::Contract(_) | Self::Policy(_) => {
+                ErrorClass::User
+            }
         }
     }
 
@@ -70,6 +75,7 @@ impl Error {
             Self::Reference(_) => "ReferenceNotFound",
             Self::Contract(_) => "CannotProceed",
             Self::Waiting(_) => "Waiting",
+            Self::Policy(_) => "PolicyDenied",
         }
     }
 }

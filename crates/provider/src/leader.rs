@@ -27,7 +27,9 @@ impl Leadership {
             .with_identity(identity)
             .with_duration(DURATION_SECONDS)
             .with_grace(GRACE_SECONDS)
-            .with_field_manager(crate::context::FIELD_MANAGER)
+            // The lock is a server-side apply without force: it only excludes other holders
+            // if each replica writes under a field manager of its own.
+            .with_field_manager(format!("{}-{identity}", crate::context::FIELD_MANAGER))
             .build()
             .await?;
         let (state, task) = manager.watch().await;

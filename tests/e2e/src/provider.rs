@@ -93,15 +93,28 @@ pub const METRICS_ADDRESS: &str = "127.0.0.1:18480";
 pub async fn install() -> anyhow::Result<kube::Client> {
     let client = crate::kube_client().await?;
     install_crds(&client).await?;
-    crate::apply_yaml(
-        &client,
-        None,
-        &format!(
-            "apiVersion: docker.m.crossplane.io/v1alpha1\nkind: ClusterProviderConfig\nmetadata:\n  name: default\nspec:\n  host: {}\n",
-            std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
-        ),
-    )
-    .await?;
+    // Applied under a field manager of its own, so that applying an example's config
+    // (which names no policy) leaves the policy the suite needs in place.
+    let config = serde_json::json!({
+        "apiVersion": "docker.m.crossplane.io/v1alpha1",
+        "kind": "ClusterProviderConfig",
+        "metadata": { "name": "default" },
+        "spec": {
+            "host": std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into()),
+            "policy": {
+                "allowedHostPaths": [std::env::temp_dir().to_string_lossy()],
+                "allowedCapabilities": ["NET_BIND_SERVICE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"],
+            },
+        },
+    });
+    Api::<api::provider_config::ClusterProviderConfig>::all(client.clone())
+        .patch(
+            "default",
+            &PatchParams::apply("provider-docker-e2e-harness").force(),
+            &Patch::Apply(config),
+        )
+        .await
+        .context("applying the default ClusterProviderConfig")?;
     Ok(client)
 }
 

@@ -287,6 +287,17 @@ impl Connector<Container> for ContainerConnector {
         let desired = if target.deleting {
             None
         } else {
+            let refusals = engine::policy::container_violations(
+                &mr.spec.for_provider,
+                &target.config.policy,
+                &target.config.key,
+            );
+            if !refusals.is_empty() {
+                return Err(Error::Policy(format!(
+                    "{}; ask the config's owner to allow it, or remove it from the spec",
+                    refusals.join("; ")
+                )));
+            }
             let resolved = resolve(ctx, mr).await?;
             Some(desired_container(
                 &target.owner,

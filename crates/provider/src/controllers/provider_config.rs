@@ -133,6 +133,11 @@ pub async fn reconcile<C: ConfigKind>(config: Arc<C>, ctx: Arc<Context>) -> Resu
             });
             let message = if deleting {
                 format!("in use by {users} managed resources; delete them before this config")
+            } else if config.daemon_config().insecure {
+                format!(
+                    "daemon {} answers over plain TCP (insecure: no encryption, no authentication)",
+                    config.daemon_config().host
+                )
             } else {
                 format!("daemon {} answers", config.daemon_config().host)
             };

@@ -30,6 +30,17 @@ impl Connector<Volume> for VolumeConnector {
     type External = VolumeExternal;
 
     async fn connect(&self, _: &Context, mr: &Volume, target: Target) -> Result<VolumeExternal> {
+        let refusals = engine::policy::volume_violations(
+            &mr.spec.for_provider,
+            &target.config.policy,
+            &target.config.key,
+        );
+        if !target.deleting && !refusals.is_empty() {
+            return Err(Error::Policy(format!(
+                "{}; ask the config's owner to allow it, or remove it from the spec",
+                refusals.join("; ")
+            )));
+        }
         Ok(VolumeExternal {
             daemon: target.config.daemon,
             desired: desired_volume(&target.owner, &target.external_name, &mr.spec.for_provider),

@@ -295,14 +295,17 @@ where
     let name = mr.name_any();
     let object_ref = mr.object_ref(&());
 
-    if deleting && !policies.delete {
+    // The external-name is written before every create, so without one nothing on any
+    // daemon is this resource's: release it without needing a usable config.
+    let never_created = annotation(&**mr, ANNOTATION_EXTERNAL_NAME).is_none_or(str::is_empty);
+    if deleting && (!policies.delete || never_created) {
         // Orphan: the Docker object stays; only our bookkeeping goes.
         usage::remove(ctx, &**mr).await?;
         meta::remove_finalizer(api, &**mr).await?;
         return Ok(Next::Done);
     }
 
-    let resolved = config::resolve(ctx, &namespace, &spec.provider_config_ref).await?;
+    let resolved = config::resolve(ctx, &namespace, &spec.provider_config_ref, deleting).await?;
     tracing::Span::current().record("daemon", resolved.key.as_str());
     if !deleting {
         usage::ensure(ctx, &**mr, &spec.provider_config_ref).await?;

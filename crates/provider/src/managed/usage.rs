@@ -3,7 +3,7 @@
 //! so the config's users can be counted with one list call.
 
 use api::{
-    Managed, ProviderConfigKind, ProviderConfigReference,
+    FINALIZER_IN_USE, Managed, ProviderConfigKind, ProviderConfigReference,
     provider_config::{
         LABEL_USAGE_CONFIG, ProviderConfigUsage, ProviderConfigUsageSpec, ResourceReference,
     },
@@ -55,6 +55,9 @@ pub async fn ensure<K: Managed>(
     usage.metadata.namespace = Some(namespace.clone());
     usage.metadata.labels = Some([(LABEL_USAGE_CONFIG.to_string(), label.clone())].into());
     usage.metadata.owner_references = mr.owner_ref(&()).map(|o| vec![o]);
+    // Held until the resource is released, so a namespace deletion (which deletes usages
+    // and configs at once) leaves the config in place until its users are gone.
+    usage.metadata.finalizers = Some(vec![FINALIZER_IN_USE.to_string()]);
     let api: Api<ProviderConfigUsage> = Api::namespaced(ctx.client.clone(), &namespace);
     let body = serde_json::to_value(&usage).unwrap_or_default();
     api.patch(
@@ -84,6 +87,19 @@ pub async fn remove<K: Managed>(ctx: &Context, mr: &K) -> Result<()> {
     let uid = mr.uid().unwrap_or_default();
     let api: Api<ProviderConfigUsage> =
         Api::namespaced(ctx.client.clone(), &mr.namespace().unwrap_or_default());
+    let release = serde_json::json!({ "metadata": { "finalizers": null } });
+    match api
+        .patch(
+            &uid,
+            &crate::context::merge_params(),
+            &Patch::Merge(release),
+        )
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 404 => {}
+        Err(e) => return Err(Error::kube("release the provider config usage", e)),
+    }
     match api.delete(&uid, &DeleteParams::default()).await {
         Ok(_) => {}
         Err(kube::Error::Api(s)) if s.code == 404 => {}

@@ -4,3 +4,4 @@
 mod container;
 mod networks_and_volumes;
 mod operations;
+mod tenancy;

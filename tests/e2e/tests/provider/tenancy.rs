@@ -1,0 +1,235 @@
+//! The tenancy policy: every way onto the daemon host is refused unless the provider config
+//! allows it, with a condition naming the field and the setting, and nothing reaches the
+//! daemon.
+
+use api::{CONDITION_SYNCED, ConditionStatus, container::Container, volume::Volume};
+use kube::{
+    Api,
+    api::{Patch, PatchParams},
+};
+use provider_docker_e2e::{DEADLINE, TestNs, docker_cli, inspect, test_image, wait};
+use serde_json::{Value, json};
+
+async fn apply(
+    ns: &TestNs,
+    kind: &str,
+    plural: &str,
+    name: &str,
+    spec: Value,
+) -> anyhow::Result<()> {
+    let body = json!({
+        "apiVersion": "docker.m.crossplane.io/v1alpha1",
+        "kind": kind,
+        "metadata": { "name": name },
+        "spec": spec,
+    });
+    let api: Api<kube::api::DynamicObject> = Api::namespaced_with(
+        ns.client.clone(),
+        &ns.name,
+        &kube::api::ApiResource {
+            group: "docker.m.crossplane.io".into(),
+            version: "v1alpha1".into(),
+            api_version: "docker.m.crossplane.io/v1alpha1".into(),
+            kind: kind.into(),
+            plural: plural.into(),
+        },
+    );
+    api.patch(
+        name,
+        &PatchParams::apply("e2e-test").force(),
+        &Patch::Apply(body),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn refusal<K: api::Managed>(api: &Api<K>, name: &str) -> anyhow::Result<String> {
+    wait::value(DEADLINE, &format!("{name} to be refused"), || async {
+        let r = api.get(name).await?;
+        Ok(r.managed_status()
+            .and_then(|s| s.condition(CONDITION_SYNCED))
+            .filter(|c| c.status == ConditionStatus::False && c.reason == "ReconcileError")
+            .and_then(|c| c.message.clone())
+            .filter(|m| m.contains("is not allowed")))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn every_way_onto_the_host_is_refused_unless_the_config_allows_it() -> anyhow::Result<()> {
+    let ns = TestNs::new("tenancy").await?;
+    let docker_host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    // A namespaced config with the default policy: nothing onto the host.
+    ns.apply(&format!(
+        "apiVersion: docker.m.crossplane.io/v1alpha1\nkind: ProviderConfig\nmetadata: {{name: strict}}\nspec: {{host: \"{docker_host}\"}}\n"
+    ))
+    .await?;
+    let strict = json!({"kind": "ProviderConfig", "name": "strict"});
+    let image = test_image();
+    let cases = [
+        (
+            "privileged",
+            json!({"image": image, "security": {"privileged": true}}),
+            "security.privileged",
+        ),
+        (
+            "hostnet",
+            json!({"image": image, "networkMode": "host"}),
+            "networkMode",
+        ),
+        (
+            "hostpid",
+            json!({"image": image, "pidMode": "host"}),
+            "pidMode",
+        ),
+        (
+            "hostipc",
+            json!({"image": image, "ipcMode": "host"}),
+            "ipcMode",
+        ),
+        (
+            "bind",
+            json!({"image": image, "mounts": [{"mountPath": "/h", "hostPath": {"path": "/etc"}}]}),
+            "allowedHostPaths",
+        ),
+        (
+            "caps",
+            json!({"image": image, "security": {"capabilities": {"add": ["SYS_ADMIN"]}}}),
+            "allowedCapabilities",
+        ),
+        (
+            "devices",
+            json!({"image": image, "devices": [{"hostPath": "/dev/fuse"}]}),
+            "allowDevices",
+        ),
+        (
+            "gpus",
+            json!({"image": image, "deviceRequests": [{"count": -1, "capabilities": [["gpu"]]}]}),
+            "allowDevices",
+        ),
+    ];
+    for (name, for_provider, _) in &cases {
+        apply(
+            &ns,
+            "Container",
+            "containers",
+            name,
+            json!({"forProvider": for_provider, "providerConfigRef": strict}),
+        )
+        .await?;
+    }
+    apply(
+        &ns,
+        "Volume",
+        "volumes",
+        "hostdir",
+        json!({"forProvider": {"driverOpts": {"type": "none", "o": "bind", "device": "/etc"}}, "providerConfigRef": strict}),
+    )
+    .await?;
+
+    let containers = ns.api::<Container>();
+    for (name, _, setting) in &cases {
+        let message = refusal(&containers, name).await?;
+        assert!(
+            message.contains(setting) && message.contains("ProviderConfig/"),
+            "{name}: {message}"
+        );
+        assert!(
+            inspect(&format!("{}-{name}", ns.name)).await?.is_none(),
+            "{name} reached the daemon"
+        );
+    }
+    let message = refusal(&ns.api::<Volume>(), "hostdir").await?;
+    assert!(message.contains("driverOpts.device"), "{message}");
+    assert!(docker_cli(&["volume", "inspect", &format!("{}-hostdir", ns.name)]).is_err());
+
+    // The same container is allowed once the config allows it.
+    ns.apply(&format!(
+        "apiVersion: docker.m.crossplane.io/v1alpha1\nkind: ProviderConfig\nmetadata: {{name: strict}}\nspec: {{host: \"{docker_host}\", policy: {{allowedCapabilities: [SYS_ADMIN]}}}}\n"
+    ))
+    .await?;
+    provider_docker_e2e::ready(&containers, "caps").await?;
+    ns.finish().await
+}
+
+#[tokio::test]
+async fn a_cluster_config_refuses_namespaces_it_does_not_allow() -> anyhow::Result<()> {
+    let ns = TestNs::new("allowedns").await?;
+    let config = format!("{}-only-elsewhere", ns.name);
+    let docker_host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    provider_docker_e2e::apply_yaml(
+        &ns.client,
+        None,
+        &format!(
+            "apiVersion: docker.m.crossplane.io/v1alpha1\nkind: ClusterProviderConfig\nmetadata: {{name: {config}}}\nspec: {{host: \"{docker_host}\", allowedNamespaces: [somewhere-else]}}\n"
+        ),
+    )
+    .await?;
+    apply(
+        &ns,
+        "Container",
+        "containers",
+        "c",
+        json!({"forProvider": {"image": test_image()}, "providerConfigRef": {"kind": "ClusterProviderConfig", "name": config}}),
+    )
+    .await?;
+    let containers = ns.api::<Container>();
+    let message = wait::value(DEADLINE, "the namespace to be refused", || async {
+        let c = containers.get("c").await?;
+        Ok(provider_docker_e2e::condition(&c, CONDITION_SYNCED)
+            .and_then(|(_, _, m)| m)
+            .filter(|m| m.contains("allowedNamespaces")))
+    })
+    .await?;
+    assert!(message.contains(&ns.name), "{message}");
+    assert!(inspect(&format!("{}-c", ns.name)).await?.is_none());
+    ns.finish().await?;
+    Api::<api::provider_config::ClusterProviderConfig>::all(
+        provider_docker_e2e::kube_client().await?,
+    )
+    .delete(&config, &Default::default())
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn plain_tcp_is_refused_without_insecure_and_no_connection_is_made() -> anyhow::Result<()> {
+    let ns = TestNs::new("plaintcp").await?;
+    // Nothing listens on this port: had a connection been tried, the message would say
+    // "cannot reach"; it must say why the config is refused instead.
+    ns.apply("apiVersion: docker.m.crossplane.io/v1alpha1\nkind: ProviderConfig\nmetadata: {name: plain}\nspec: {host: \"tcp://127.0.0.1:2\"}\n")
+        .await?;
+    apply(
+        &ns,
+        "Container",
+        "containers",
+        "c",
+        json!({"forProvider": {"image": test_image()}, "providerConfigRef": {"kind": "ProviderConfig", "name": "plain"}}),
+    )
+    .await?;
+    let containers = ns.api::<Container>();
+    let message = wait::value(DEADLINE, "the plain TCP config to be refused", || async {
+        let c = containers.get("c").await?;
+        Ok(provider_docker_e2e::condition(&c, CONDITION_SYNCED)
+            .and_then(|(_, _, m)| m)
+            .filter(|m| m.contains("plain TCP")))
+    })
+    .await?;
+    assert!(
+        message.contains("insecure: true") && !message.contains("cannot reach"),
+        "{message}"
+    );
+    let configs: Api<api::provider_config::ProviderConfig> = ns.api();
+    let ready = wait::value(DEADLINE, "the config to say it is not ready", || async {
+        let pc = configs.get("plain").await?;
+        Ok(pc
+            .status
+            .and_then(|s| s.conditions.into_iter().find(|c| c.type_ == "Ready"))
+            .filter(|c| c.status == ConditionStatus::False))
+    })
+    .await?;
+    assert!(ready.message.unwrap_or_default().contains("plain TCP"));
+    ns.finish().await
+}
