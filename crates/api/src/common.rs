@@ -342,6 +342,36 @@ pub trait Managed:
     }
 }
 
+/// Implements [`Managed`] for a kind whose status is the flattened [`ManagedStatus`] plus
+/// `atProvider`: `impl_managed!(Kind, KindStatus, KindObservation)`.
+#[macro_export]
+macro_rules! impl_managed {
+    ($kind:ty, $status:ident, $observation:ty) => {
+        impl $crate::common::Managed for $kind {
+            type Observation = $observation;
+
+            fn managed_spec(&self) -> &$crate::common::ManagedSpec {
+                &self.spec.managed
+            }
+            fn managed_status(&self) -> Option<&$crate::common::ManagedStatus> {
+                self.status.as_ref().map(|s| &s.managed)
+            }
+            fn at_provider(&self) -> Option<&$observation> {
+                self.status.as_ref().and_then(|s| s.at_provider.as_ref())
+            }
+            fn status_value(
+                status: &$crate::common::ManagedStatus,
+                at_provider: Option<&$observation>,
+            ) -> serde_json::Value {
+                serde_json::json!($status {
+                    managed: status.clone(),
+                    at_provider: at_provider.cloned(),
+                })
+            }
+        }
+    };
+}
+
 /// The value of an annotation, if set.
 pub fn annotation<'a, K: Resource>(obj: &'a K, key: &str) -> Option<&'a str> {
     obj.meta()

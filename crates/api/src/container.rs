@@ -8,7 +8,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{KeySelector, Managed, ManagedSpec, ManagedStatus};
+use crate::common::{KeySelector, ManagedSpec, ManagedStatus};
 
 /// A Docker container, created, kept as declared and removed by provider-docker.
 #[derive(CustomResource, KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -631,25 +631,4 @@ pub struct ContainerStatus {
     pub at_provider: Option<ContainerObservation>,
 }
 
-impl Managed for Container {
-    type Observation = ContainerObservation;
-
-    fn managed_spec(&self) -> &ManagedSpec {
-        &self.spec.managed
-    }
-    fn managed_status(&self) -> Option<&ManagedStatus> {
-        self.status.as_ref().map(|s| &s.managed)
-    }
-    fn at_provider(&self) -> Option<&ContainerObservation> {
-        self.status.as_ref().and_then(|s| s.at_provider.as_ref())
-    }
-    fn status_value(
-        status: &ManagedStatus,
-        at_provider: Option<&ContainerObservation>,
-    ) -> serde_json::Value {
-        serde_json::json!(ContainerStatus {
-            managed: status.clone(),
-            at_provider: at_provider.cloned(),
-        })
-    }
-}
+crate::impl_managed!(Container, ContainerStatus, ContainerObservation);

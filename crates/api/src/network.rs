@@ -6,7 +6,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{Managed, ManagedSpec, ManagedStatus};
+use crate::common::{ManagedSpec, ManagedStatus};
 
 /// A Docker network, created, kept and removed by provider-docker.
 #[derive(CustomResource, KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -149,25 +149,4 @@ pub struct NetworkStatus {
     pub at_provider: Option<NetworkObservation>,
 }
 
-impl Managed for Network {
-    type Observation = NetworkObservation;
-
-    fn managed_spec(&self) -> &ManagedSpec {
-        &self.spec.managed
-    }
-    fn managed_status(&self) -> Option<&ManagedStatus> {
-        self.status.as_ref().map(|s| &s.managed)
-    }
-    fn at_provider(&self) -> Option<&NetworkObservation> {
-        self.status.as_ref().and_then(|s| s.at_provider.as_ref())
-    }
-    fn status_value(
-        status: &ManagedStatus,
-        at_provider: Option<&NetworkObservation>,
-    ) -> serde_json::Value {
-        serde_json::json!(NetworkStatus {
-            managed: status.clone(),
-            at_provider: at_provider.cloned(),
-        })
-    }
-}
+crate::impl_managed!(Network, NetworkStatus, NetworkObservation);

@@ -6,7 +6,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{Managed, ManagedSpec, ManagedStatus};
+use crate::common::{ManagedSpec, ManagedStatus};
 
 /// A Docker volume, created, kept and removed by provider-docker. Its data is never
 /// removed while a container uses it.
@@ -81,25 +81,4 @@ pub struct VolumeStatus {
     pub at_provider: Option<VolumeObservation>,
 }
 
-impl Managed for Volume {
-    type Observation = VolumeObservation;
-
-    fn managed_spec(&self) -> &ManagedSpec {
-        &self.spec.managed
-    }
-    fn managed_status(&self) -> Option<&ManagedStatus> {
-        self.status.as_ref().map(|s| &s.managed)
-    }
-    fn at_provider(&self) -> Option<&VolumeObservation> {
-        self.status.as_ref().and_then(|s| s.at_provider.as_ref())
-    }
-    fn status_value(
-        status: &ManagedStatus,
-        at_provider: Option<&VolumeObservation>,
-    ) -> serde_json::Value {
-        serde_json::json!(VolumeStatus {
-            managed: status.clone(),
-            at_provider: at_provider.cloned(),
-        })
-    }
-}
+crate::impl_managed!(Volume, VolumeStatus, VolumeObservation);

@@ -33,6 +33,20 @@ impl Owner {
     }
 }
 
+/// The labels of a Docker object: the user's own, then ours naming the owner and the hash
+/// of the desired state it is created from (ours win).
+pub fn object_labels(
+    user: &std::collections::BTreeMap<String, String>,
+    owner: &Owner,
+    hash: &str,
+) -> HashMap<String, String> {
+    let mut labels: HashMap<String, String> =
+        user.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    labels.extend(owner.labels());
+    labels.insert(SPEC_HASH.into(), hash.to_string());
+    labels
+}
+
 /// Whose a Docker object is, judged from its labels.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ownership<'a> {

@@ -168,6 +168,39 @@ impl TestNs {
     }
 }
 
+impl TestNs {
+    /// Server-side applies a managed resource of `kind` (Container, Network, Volume) with
+    /// `spec` into this namespace, as the test's own field manager.
+    pub async fn apply_managed(
+        &self,
+        kind: &str,
+        name: &str,
+        spec: serde_json::Value,
+    ) -> anyhow::Result<()> {
+        let body = serde_json::json!({
+            "apiVersion": "docker.m.crossplane.io/v1alpha1",
+            "kind": kind,
+            "metadata": { "name": name },
+            "spec": spec,
+        });
+        let resource = kube::api::ApiResource {
+            group: "docker.m.crossplane.io".into(),
+            version: "v1alpha1".into(),
+            api_version: "docker.m.crossplane.io/v1alpha1".into(),
+            kind: kind.into(),
+            plural: format!("{}s", kind.to_lowercase()),
+        };
+        Api::<DynamicObject>::namespaced_with(self.client.clone(), &self.name, &resource)
+            .patch(
+                name,
+                &PatchParams::apply("e2e-test").force(),
+                &Patch::Apply(body),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
 /// The status of a condition of a Container, if present and describing its generation.
 pub fn condition(c: &Container, type_: &str) -> Option<(ConditionStatus, String, Option<String>)> {
     let status = c.status.as_ref()?;

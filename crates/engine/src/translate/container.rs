@@ -15,7 +15,7 @@ use bollard::models::{
 use super::ports::{PortRange, bindings};
 use crate::drift::{InPlace, hash_desired};
 use crate::error::Error;
-use crate::labels::{Owner, SPEC_HASH};
+use crate::labels::{Owner, object_labels};
 
 /// Values of referenced Secret and ConfigMap keys, resolved by the caller. They go into the
 /// container and into the hash, never into status or logs.
@@ -299,13 +299,7 @@ pub fn desired_container(
     let caps = security.capabilities.clone().unwrap_or_default();
 
     let hash = hash_desired(p, resolved);
-    let mut labels: HashMap<String, String> = p
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    labels.extend(owner.labels());
-    labels.insert(SPEC_HASH.into(), hash.clone());
+    let labels = object_labels(&p.labels, owner, &hash);
 
     let host_config = HostConfig {
         port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
@@ -418,6 +412,7 @@ impl InPlace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::labels::SPEC_HASH;
 
     fn owner() -> Owner {
         Owner {

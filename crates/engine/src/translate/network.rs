@@ -3,13 +3,11 @@
 //! them when the spec leaves them out, provider-docker writes them back (late
 //! initialization), and they are compared with inspect directly.
 
-use std::collections::HashMap;
-
 use api::network::NetworkParameters;
 use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest};
 
 use crate::drift::versioned_hash;
-use crate::labels::{Owner, SPEC_HASH};
+use crate::labels::{Owner, object_labels};
 
 /// Everything the engine needs to create and keep one network.
 #[derive(Clone, Debug)]
@@ -29,13 +27,7 @@ pub fn desired_network(owner: &Owner, name: &str, p: &NetworkParameters) -> Desi
         .map(|i| std::mem::take(&mut i.config))
         .unwrap_or_default();
     let hash = versioned_hash(&hashed);
-    let mut labels: HashMap<String, String> = p
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    labels.extend(owner.labels());
-    labels.insert(SPEC_HASH.into(), hash.clone());
+    let labels = object_labels(&p.labels, owner, &hash);
     let ipam = p.ipam.as_ref().map(|i| Ipam {
         driver: i.driver.clone(),
         config: (!i.config.is_empty()).then(|| {

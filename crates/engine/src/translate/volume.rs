@@ -1,12 +1,10 @@
 //! A Volume's `forProvider` turned into Docker's create request and the hash of it.
 
-use std::collections::HashMap;
-
 use api::volume::VolumeParameters;
 use bollard::models::VolumeCreateRequest;
 
 use crate::drift::versioned_hash;
-use crate::labels::{Owner, SPEC_HASH};
+use crate::labels::{Owner, object_labels};
 
 #[derive(Clone, Debug)]
 pub struct DesiredVolume {
@@ -17,13 +15,7 @@ pub struct DesiredVolume {
 
 pub fn desired_volume(owner: &Owner, name: &str, p: &VolumeParameters) -> DesiredVolume {
     let hash = versioned_hash(p);
-    let mut labels: HashMap<String, String> = p
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    labels.extend(owner.labels());
-    labels.insert(SPEC_HASH.into(), hash.clone());
+    let labels = object_labels(&p.labels, owner, &hash);
     DesiredVolume {
         name: name.to_string(),
         request: VolumeCreateRequest {

@@ -9,34 +9,7 @@ use kube::{
     api::{DeleteParams, Patch, PatchParams},
 };
 use provider_docker_e2e::{DEADLINE, TestNs, docker_cli, exec, inspect, ready, test_image, wait};
-use serde_json::{Value, json};
-
-async fn apply(ns: &TestNs, kind: &str, name: &str, spec: Value) -> anyhow::Result<()> {
-    let body = json!({
-        "apiVersion": "docker.m.crossplane.io/v1alpha1",
-        "kind": kind,
-        "metadata": { "name": name },
-        "spec": spec,
-    });
-    let api: Api<kube::api::DynamicObject> = Api::namespaced_with(
-        ns.client.clone(),
-        &ns.name,
-        &kube::api::ApiResource {
-            group: "docker.m.crossplane.io".into(),
-            version: "v1alpha1".into(),
-            api_version: "docker.m.crossplane.io/v1alpha1".into(),
-            kind: kind.into(),
-            plural: format!("{}s", kind.to_lowercase()),
-        },
-    );
-    api.patch(
-        name,
-        &PatchParams::apply("e2e-test").force(),
-        &Patch::Apply(body),
-    )
-    .await?;
-    Ok(())
-}
+use serde_json::json;
 
 /// Waits until a Network or Volume is Synced and Ready.
 async fn managed_ready<K>(api: &Api<K>, name: &str) -> anyhow::Result<K>
@@ -79,27 +52,21 @@ async fn containers_on_a_user_network_reach_each_other_by_alias_and_static_addre
 -> anyhow::Result<()> {
     let ns = TestNs::new("net").await?;
     let (v4, v6, third) = subnets(&ns);
-    apply(
-        &ns,
-        "Network",
+    ns.apply_managed("Network",
         "app",
         json!({"forProvider": {"enableIPv6": true, "ipam": {"config": [{"subnet": v4}, {"subnet": v6}]}}}),
     )
     .await?;
     let web_v4 = format!("10.213.{third}.10");
     let web_v6 = format!("fd00:213:{third:x}::10");
-    apply(
-        &ns,
-        "Container",
+    ns.apply_managed("Container",
         "web",
         json!({"forProvider": {"image": test_image(), "networks": [
             {"networkRef": {"name": "app"}, "aliases": ["www"], "ipv4Address": web_v4, "ipv6Address": web_v6}
         ]}}),
     )
     .await?;
-    apply(
-        &ns,
-        "Container",
+    ns.apply_managed("Container",
         "client",
         json!({"forProvider": {"image": test_image(), "networks": [{"networkRef": {"name": "app"}}]}}),
     )
@@ -126,8 +93,7 @@ async fn containers_on_a_user_network_reach_each_other_by_alias_and_static_addre
 #[tokio::test]
 async fn a_container_waits_for_its_network_and_volume_then_proceeds() -> anyhow::Result<()> {
     let ns = TestNs::new("wait").await?;
-    apply(
-        &ns,
+    ns.apply_managed(
         "Container",
         "c",
         json!({"forProvider": {"image": test_image(),
@@ -153,8 +119,10 @@ async fn a_container_waits_for_its_network_and_volume_then_proceeds() -> anyhow:
     );
     assert!(inspect(&format!("{}-c", ns.name)).await?.is_none());
 
-    apply(&ns, "Network", "later", json!({"forProvider": {}})).await?;
-    apply(&ns, "Volume", "store", json!({"forProvider": {}})).await?;
+    ns.apply_managed("Network", "later", json!({"forProvider": {}}))
+        .await?;
+    ns.apply_managed("Volume", "store", json!({"forProvider": {}}))
+        .await?;
     ready(&containers, "c").await?;
 
     // The subnet Docker chose is written back into the spec (late initialization).
@@ -179,8 +147,7 @@ async fn data_in_a_volume_survives_recreation_of_its_container() -> anyhow::Resu
     ns.apply("apiVersion: docker.m.crossplane.io/v1alpha1\nkind: Volume\nmetadata: {name: store, labels: {app: data}}\nspec: {forProvider: {}}\n")
         .await?;
     let mount = json!([{"mountPath": "/data", "volume": {"volumeSelector": {"matchLabels": {"app": "data"}}}}]);
-    apply(
-        &ns,
+    ns.apply_managed(
         "Container",
         "c",
         json!({"forProvider": {"image": test_image(), "mounts": mount}}),
@@ -192,9 +159,7 @@ async fn data_in_a_volume_survives_recreation_of_its_container() -> anyhow::Resu
     exec(&name, &["sh", "-c", "echo kept > /data/file"])?;
     let before = inspect(&name).await?.unwrap().id;
 
-    apply(
-        &ns,
-        "Container",
+    ns.apply_managed("Container",
         "c",
         json!({"forProvider": {"image": test_image(), "mounts": mount, "env": [{"name": "V", "value": "2"}]}}),
     )
@@ -217,16 +182,12 @@ async fn a_bind_device_volume_shows_a_host_directory() -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(&ns.name);
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("hello"), "from the host")?;
-    apply(
-        &ns,
-        "Volume",
+    ns.apply_managed("Volume",
         "hostdir",
         json!({"forProvider": {"driverOpts": {"type": "none", "o": "bind", "device": dir.to_str().unwrap()}}}),
     )
     .await?;
-    apply(
-        &ns,
-        "Container",
+    ns.apply_managed("Container",
         "c",
         json!({"forProvider": {"image": test_image(), "mounts": [{"mountPath": "/srv", "volume": {"volumeRef": {"name": "hostdir"}}}]}}),
     )
@@ -246,10 +207,11 @@ async fn a_bind_device_volume_shows_a_host_directory() -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_network_or_volume_in_use_is_removed_only_after_its_containers() -> anyhow::Result<()> {
     let ns = TestNs::new("order").await?;
-    apply(&ns, "Network", "n", json!({"forProvider": {}})).await?;
-    apply(&ns, "Volume", "v", json!({"forProvider": {}})).await?;
-    apply(
-        &ns,
+    ns.apply_managed("Network", "n", json!({"forProvider": {}}))
+        .await?;
+    ns.apply_managed("Volume", "v", json!({"forProvider": {}}))
+        .await?;
+    ns.apply_managed(
         "Container",
         "c",
         json!({"forProvider": {"image": test_image(),
@@ -315,18 +277,16 @@ async fn wait_in_use<K: api::Managed>(api: &Api<K>, name: &str) -> anyhow::Resul
 async fn a_network_and_a_volume_removed_out_of_band_are_recreated_and_reattached()
 -> anyhow::Result<()> {
     let ns = TestNs::new("oob").await?;
-    apply(&ns, "Network", "n", json!({"forProvider": {}})).await?;
-    apply(&ns, "Volume", "spare", json!({"forProvider": {}})).await?;
-    apply(
-        &ns,
-        "Container",
+    ns.apply_managed("Network", "n", json!({"forProvider": {}}))
+        .await?;
+    ns.apply_managed("Volume", "spare", json!({"forProvider": {}}))
+        .await?;
+    ns.apply_managed("Container",
         "c",
         json!({"forProvider": {"image": test_image(), "networks": [{"networkRef": {"name": "n"}, "aliases": ["svc"]}]}}),
     )
     .await?;
-    apply(
-        &ns,
-        "Container",
+    ns.apply_managed("Container",
         "probe",
         json!({"forProvider": {"image": test_image(), "networks": [{"networkRef": {"name": "n"}}]}}),
     )
@@ -398,19 +358,17 @@ async fn a_network_and_a_volume_removed_out_of_band_are_recreated_and_reattached
 #[tokio::test]
 async fn invalid_and_overlapping_subnets_get_clear_answers() -> anyhow::Result<()> {
     let ns = TestNs::new("subnets").await?;
-    let err = apply(
-        &ns,
-        "Network",
-        "bad",
-        json!({"forProvider": {"ipam": {"config": [{"subnet": "10.0.0.0/33"}]}}}),
-    )
-    .await
-    .expect_err("an invalid CIDR is refused at admission")
-    .to_string();
+    let err = ns
+        .apply_managed(
+            "Network",
+            "bad",
+            json!({"forProvider": {"ipam": {"config": [{"subnet": "10.0.0.0/33"}]}}}),
+        )
+        .await
+        .expect_err("an invalid CIDR is refused at admission")
+        .to_string();
     assert!(err.contains("subnet must be a CIDR"), "{err}");
-    let err = apply(
-        &ns,
-        "Container",
+    let err = ns.apply_managed("Container",
         "both",
         json!({"forProvider": {"image": "x", "networkMode": "host", "networks": [{"name": "n"}]}}),
     )
@@ -420,16 +378,14 @@ async fn invalid_and_overlapping_subnets_get_clear_answers() -> anyhow::Result<(
     assert!(err.contains("networkMode or networks"), "{err}");
 
     let (v4, _, _) = subnets(&ns);
-    apply(
-        &ns,
+    ns.apply_managed(
         "Network",
         "first",
         json!({"forProvider": {"ipam": {"config": [{"subnet": v4}]}}}),
     )
     .await?;
     managed_ready::<Network>(&ns.api(), "first").await?;
-    apply(
-        &ns,
+    ns.apply_managed(
         "Network",
         "second",
         json!({"forProvider": {"ipam": {"config": [{"subnet": v4}]}}}),

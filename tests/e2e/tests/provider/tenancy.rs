@@ -3,45 +3,9 @@
 //! daemon.
 
 use api::{CONDITION_SYNCED, ConditionStatus, container::Container, volume::Volume};
-use kube::{
-    Api,
-    api::{Patch, PatchParams},
-};
+use kube::Api;
 use provider_docker_e2e::{DEADLINE, TestNs, docker_cli, inspect, test_image, wait};
-use serde_json::{Value, json};
-
-async fn apply(
-    ns: &TestNs,
-    kind: &str,
-    plural: &str,
-    name: &str,
-    spec: Value,
-) -> anyhow::Result<()> {
-    let body = json!({
-        "apiVersion": "docker.m.crossplane.io/v1alpha1",
-        "kind": kind,
-        "metadata": { "name": name },
-        "spec": spec,
-    });
-    let api: Api<kube::api::DynamicObject> = Api::namespaced_with(
-        ns.client.clone(),
-        &ns.name,
-        &kube::api::ApiResource {
-            group: "docker.m.crossplane.io".into(),
-            version: "v1alpha1".into(),
-            api_version: "docker.m.crossplane.io/v1alpha1".into(),
-            kind: kind.into(),
-            plural: plural.into(),
-        },
-    );
-    api.patch(
-        name,
-        &PatchParams::apply("e2e-test").force(),
-        &Patch::Apply(body),
-    )
-    .await?;
-    Ok(())
-}
+use serde_json::json;
 
 async fn refusal<K: api::Managed>(api: &Api<K>, name: &str) -> anyhow::Result<String> {
     wait::value(DEADLINE, &format!("{name} to be refused"), || async {
@@ -110,20 +74,14 @@ async fn every_way_onto_the_host_is_refused_unless_the_config_allows_it() -> any
         ),
     ];
     for (name, for_provider, _) in &cases {
-        apply(
-            &ns,
+        ns.apply_managed(
             "Container",
-            "containers",
             name,
             json!({"forProvider": for_provider, "providerConfigRef": strict}),
         )
         .await?;
     }
-    apply(
-        &ns,
-        "Volume",
-        "volumes",
-        "hostdir",
+    ns.apply_managed("Volume", "hostdir",
         json!({"forProvider": {"driverOpts": {"type": "none", "o": "bind", "device": "/etc"}}, "providerConfigRef": strict}),
     )
     .await?;
@@ -167,11 +125,7 @@ async fn a_cluster_config_refuses_namespaces_it_does_not_allow() -> anyhow::Resu
         ),
     )
     .await?;
-    apply(
-        &ns,
-        "Container",
-        "containers",
-        "c",
+    ns.apply_managed("Container", "c",
         json!({"forProvider": {"image": test_image()}, "providerConfigRef": {"kind": "ClusterProviderConfig", "name": config}}),
     )
     .await?;
@@ -201,11 +155,7 @@ async fn plain_tcp_is_refused_without_insecure_and_no_connection_is_made() -> an
     // "cannot reach"; it must say why the config is refused instead.
     ns.apply("apiVersion: docker.m.crossplane.io/v1alpha1\nkind: ProviderConfig\nmetadata: {name: plain}\nspec: {host: \"tcp://127.0.0.1:2\"}\n")
         .await?;
-    apply(
-        &ns,
-        "Container",
-        "containers",
-        "c",
+    ns.apply_managed("Container", "c",
         json!({"forProvider": {"image": test_image()}, "providerConfigRef": {"kind": "ProviderConfig", "name": "plain"}}),
     )
     .await?;
