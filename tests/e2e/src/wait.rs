@@ -8,24 +8,11 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<bool>>,
 {
-    let start = tokio::time::Instant::now();
-    let mut last_error = None;
-    loop {
-        match check().await {
-            Ok(true) => return Ok(()),
-            Ok(false) => {}
-            Err(e) => last_error = Some(e),
-        }
-        if start.elapsed() > deadline {
-            anyhow::bail!(
-                "timed out after {deadline:?} waiting for {what}{}",
-                last_error
-                    .map(|e| format!(" (last error: {e:#})"))
-                    .unwrap_or_default()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    value(deadline, what, || {
+        let checked = check();
+        async move { Ok(checked.await?.then_some(())) }
+    })
+    .await
 }
 
 /// Polls `get` until it returns `Some`; fails after `deadline`.

@@ -4,32 +4,20 @@
 
 use std::time::Duration;
 
-use api::container::Container;
 use k8s_openapi::api::coordination::v1::Lease;
-use kube::{
-    Api,
-    api::{Patch, PatchParams},
-};
+use kube::Api;
 use provider_docker_e2e::{
     DEADLINE, TestNs, http_get, metric, provider, ready, test_image, unique, wait,
 };
 use serde_json::json;
 
 async fn apply(ns: &TestNs, name: &str) -> anyhow::Result<()> {
-    let body = json!({
-        "apiVersion": "docker.m.crossplane.io/v1alpha1",
-        "kind": "Container",
-        "metadata": { "name": name },
-        "spec": { "forProvider": { "image": test_image() } },
-    });
-    ns.api::<Container>()
-        .patch(
-            name,
-            &PatchParams::apply("e2e-test").force(),
-            &Patch::Apply(body),
-        )
-        .await?;
-    Ok(())
+    ns.apply_managed(
+        "Container",
+        name,
+        json!({ "forProvider": { "image": test_image() } }),
+    )
+    .await
 }
 
 async fn reconciles(address: &str) -> f64 {

@@ -22,20 +22,7 @@ async fn apply(ns: &TestNs, name: &str, for_provider: Value, extra: Value) -> an
     if let (Value::Object(spec), Value::Object(extra)) = (&mut spec, extra) {
         spec.extend(extra);
     }
-    let body = json!({
-        "apiVersion": "docker.m.crossplane.io/v1alpha1",
-        "kind": "Container",
-        "metadata": { "name": name },
-        "spec": spec,
-    });
-    ns.api::<Container>()
-        .patch(
-            name,
-            &PatchParams::apply("e2e-test").force(),
-            &Patch::Apply(body),
-        )
-        .await?;
-    Ok(())
+    ns.apply_managed("Container", name, spec).await
 }
 
 fn docker_name(ns: &TestNs, name: &str) -> String {

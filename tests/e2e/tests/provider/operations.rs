@@ -1,29 +1,17 @@
 //! Operations, end to end: metrics move as resources are created and fail, probes answer,
 //! and a failing resource's Events are not repeated on every retry.
 
-use api::{CONDITION_SYNCED, ConditionStatus, container::Container};
+use api::{CONDITION_SYNCED, ConditionStatus};
 use k8s_openapi::api::core::v1::Event;
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::ListParams;
 use provider_docker_e2e::{
     DEADLINE, TestNs, condition_says, http_get, metric, provider, ready, test_image, wait,
 };
 use serde_json::json;
 
 async fn apply(ns: &TestNs, name: &str, for_provider: serde_json::Value) -> anyhow::Result<()> {
-    let body = json!({
-        "apiVersion": "docker.m.crossplane.io/v1alpha1",
-        "kind": "Container",
-        "metadata": { "name": name },
-        "spec": { "forProvider": for_provider },
-    });
-    ns.api::<Container>()
-        .patch(
-            name,
-            &PatchParams::apply("e2e-test").force(),
-            &Patch::Apply(body),
-        )
-        .await?;
-    Ok(())
+    ns.apply_managed("Container", name, json!({ "forProvider": for_provider }))
+        .await
 }
 
 async fn scrape() -> anyhow::Result<String> {
