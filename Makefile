@@ -9,7 +9,7 @@ CARGO ?= cargo
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-env-up: ## start the bench: Docker daemon, test images, kube-apiserver, etcd, controller-manager
+env-up: ## start the bench: Docker daemons (main, TLS, SSH), private registry, test images, kube-apiserver, etcd, controller-manager
 	tests/bench/up.sh
 
 env-down: ## stop every process the bench started

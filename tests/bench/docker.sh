@@ -28,31 +28,13 @@ if ! daemon_answers >/dev/null 2>&1; then
 fi
 log "docker daemon $(daemon_answers) on $DOCKER_HOST"
 
-# Test images, made without a registry: a root filesystem holding busybox-static.
-# The default command serves HTTP on port 80 from /www, so the image runs long-lived,
-# serves HTTP and answers `wget` health checks. Two tags with distinct IDs let tests
-# change a Container's image. The version suffix changes when the contents change.
+# Test images (see import_busybox_image). Two tags with distinct IDs let tests change a
+# Container's image. The version suffix changes when the contents change.
 images_version=1
 make_image() {
   local ref="$1" marker="$2"
   if docker image inspect "$ref" >/dev/null 2>&1; then return 0; fi
-  local root; root="$(mktemp -d)"
-  mkdir -p "$root"/{bin,etc,www,tmp,data,root}
-  chmod 1777 "$root/tmp"
-  cp /bin/busybox "$root/bin/busybox"
-  for applet in $(/bin/busybox --list); do
-    [[ "$applet" == busybox ]] || ln -sf busybox "$root/bin/$applet"
-  done
-  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
-  printf 'root:x:0:\nnobody:x:65534:\n' >"$root/etc/group"
-  printf 'provider-docker test image %s\n' "$marker" >"$root/www/index.html"
-  tar -C "$root" -c . | docker import \
-    -c 'ENV PATH=/bin IMAGE_MARKER='"$marker" \
-    -c 'WORKDIR /www' \
-    -c 'EXPOSE 80' \
-    -c 'CMD ["httpd", "-f", "-p", "80", "-h", "/www"]' \
-    - "$ref" >/dev/null
-  rm -rf "$root"
+  import_busybox_image "$DOCKER_HOST" "$ref" "$marker"
   log "made image $ref"
 }
 make_image "provider-docker-test/busybox:v${images_version}a" a

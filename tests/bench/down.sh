@@ -6,9 +6,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 for name in kube-controller-manager kube-apiserver etcd; do
   stop "$name"
 done
+# The bench daemons (with their containerd), the bench sshd, the registry and its front.
+"$(dirname "${BASH_SOURCE[0]}")/daemons.sh" stop-all
+for name in sshd registry-front registry; do
+  stop "$name"
+done
 # dockerd stops every container first; give it time, or it leaves a stale pidfile behind.
 stop dockerd 60
-# Anything else the bench or a test left a pidfile for (extra daemons, sshd, registry).
+# Anything else the bench or a test left a pidfile for (the provider, a test's process).
 for pidfile in "$state"/*.pid; do
   [[ -e "$pidfile" ]] || continue
   stop "$(basename "$pidfile" .pid)"

@@ -62,11 +62,14 @@ write_kubeconfig "$state/controller-manager.kubeconfig" controller-manager
 if ! alive etcd; then
   # A fresh etcd knows no managed resource: whatever a previous bench left on the daemon
   # is an orphan that would confuse the tests.
-  leftovers="$(docker ps -aq --filter label=docker.m.crossplane.io/managed-by=provider-docker)"
-  if [[ -n "$leftovers" ]]; then
-    log "removing $(wc -l <<<"$leftovers") containers left by an earlier bench"
-    docker rm -f $leftovers >/dev/null
-  fi
+  # Bench daemons keep their data roots across env-down: look there too.
+  for host in "unix:///var/run/docker.sock" $("$(dirname "${BASH_SOURCE[0]}")/daemons.sh" sockets); do
+    leftovers="$(docker -H "$host" ps -aq --filter label=docker.m.crossplane.io/managed-by=provider-docker)"
+    if [[ -n "$leftovers" ]]; then
+      log "removing $(wc -l <<<"$leftovers") containers left by an earlier bench on $host"
+      docker -H "$host" rm -f $leftovers >/dev/null
+    fi
+  done
   log "starting etcd on 127.0.0.1:$etcd_port"
   # fsync is skipped: the bench's data is throwaway and the disk is shared with builds.
   spawn etcd "$bin/etcd" --name bench --data-dir "$state/etcd" \

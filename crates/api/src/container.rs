@@ -8,7 +8,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{KeySelector, ManagedSpec, ManagedStatus};
+use crate::common::{KeySelector, LocalSecretReference, ManagedSpec, ManagedStatus};
 
 /// A Docker container, created, kept as declared and removed by provider-docker.
 #[derive(CustomResource, KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -467,6 +467,11 @@ pub struct ContainerParameters {
     /// `Always`, `IfNotPresent` (default) or `Never`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_pull_policy: Option<PullPolicy>,
+    /// Registry credentials: `kubernetes.io/dockerconfigjson` Secrets in this namespace,
+    /// tried before the provider config's own. Changing them never recreates the container.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub image_pull_secrets: Vec<LocalSecretReference>,
     /// Replaces the image's ENTRYPOINT (as in Kubernetes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,

@@ -11,13 +11,28 @@ use crate::common::{Condition, ProviderConfigReference};
 #[derive(KubeSchema, Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct DaemonConfig {
-    /// Address of the daemon: `unix:///var/run/docker.sock` or `tcp://host:2375`.
-    #[x_kube(validation = kube::core::Rule::new("self.startsWith('unix:///') || self.startsWith('tcp://')").message("host must be unix:///path/to/docker.sock or tcp://host:port"))]
+    /// Address of the daemon: `unix:///var/run/docker.sock`, `tcp://host:2376` (with `tls`,
+    /// or plain with `insecure: true`) or `ssh://user@host[:port]` (with `ssh`).
+    #[x_kube(validation = kube::core::Rule::new("self.startsWith('unix:///') || self.startsWith('tcp://') || self.startsWith('ssh://')").message("host must be unix:///path/to/docker.sock, tcp://host:port or ssh://user@host[:port]"))]
+    #[schemars(length(max = 512))]
     pub host: String,
     /// Accept a plain `tcp://` daemon: no encryption, no authentication. Without it a plain
-    /// TCP host is refused.
+    /// TCP host is refused. Status says so while it is set.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure: bool,
+    /// Mutual TLS for a `tcp://` host: the daemon's certificate is verified against the CA
+    /// and the client certificate is presented to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
+    /// Key and known host keys for an `ssh://` host. The remote user must be able to run
+    /// `docker system dial-stdio`, as the docker CLI does over SSH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<SshConfig>,
+    /// Registry credentials (`kubernetes.io/dockerconfigjson` Secrets) for every resource
+    /// using this config. A resource's own `imagePullSecrets` come first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub image_pull_secrets: Vec<SecretReference>,
     /// Docker API version to speak, e.g. `1.41`. Default: the daemon's own (negotiated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = kube::core::Rule::new("self.matches('^1\\\\.[0-9]{1,2}$')").message("apiVersion must look like 1.41"))]
@@ -37,6 +52,74 @@ pub struct DaemonConfig {
     /// everything here is refused unless allowed.
     #[serde(default)]
     pub policy: TenancyPolicy,
+}
+
+impl DaemonConfig {
+    /// Every Secret the config reads: TLS, SSH and registry credentials.
+    pub fn secret_refs(&self) -> impl Iterator<Item = &SecretReference> {
+        let tls = self.tls.as_ref().map(|t| &t.secret_ref);
+        let ssh = self.ssh.as_ref().map(|s| &s.secret_ref);
+        tls.into_iter()
+            .chain(ssh)
+            .chain(self.image_pull_secrets.iter())
+    }
+
+    /// Whether the config reads Secret `namespace/name`; `own` is the config's namespace.
+    pub fn reads_secret(&self, own: Option<&str>, namespace: &str, name: &str) -> bool {
+        self.secret_refs()
+            .any(|r| r.name == name && r.namespace.as_deref().or(own) == Some(namespace))
+    }
+}
+
+/// A Secret holding credentials for a provider config.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretReference {
+    /// Name of the Secret.
+    #[schemars(length(max = 253))]
+    pub name: String,
+    /// Namespace of the Secret. Required on a ClusterProviderConfig; a ProviderConfig only
+    /// reads Secrets of its own namespace, so leave it empty there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 63))]
+    pub namespace: Option<String>,
+}
+
+/// Mutual TLS to a `tcp://` daemon.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsConfig {
+    /// Secret with the CA certificate, the client certificate and its key, under the
+    /// `kubernetes.io/tls` keys (`ca.crt`, `tls.crt`, `tls.key`) or Docker's (`ca.pem`,
+    /// `cert.pem`, `key.pem`), all PEM. Without a CA the system's trusted roots verify the
+    /// daemon. Changes are picked up without a restart.
+    pub secret_ref: SecretReference,
+    /// Name the daemon's certificate must be valid for. Default: the host part of
+    /// `spec.host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub server_name: Option<String>,
+    /// Do not verify the daemon's certificate: traffic is encrypted, but anyone on the path
+    /// can impersonate the daemon. Default false; status says so while it is set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_verify: bool,
+}
+
+/// SSH to a daemon host.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SshConfig {
+    /// Secret with the private key under `ssh-privatekey` (as in `kubernetes.io/ssh-auth`;
+    /// OpenSSH or PEM format, unencrypted) and the host's public keys under `known_hosts`
+    /// (OpenSSH format, plain or hashed names, `[host]:port` for other ports than 22). The
+    /// host key is always checked. Changes are picked up without a restart.
+    pub secret_ref: SecretReference,
+    /// The daemon's socket on the remote host. Default: the remote docker CLI's default
+    /// (usually `/var/run/docker.sock`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new("self.matches('^/[A-Za-z0-9._/-]+$')").message("remoteSocket must be an absolute path of letters, digits, '.', '_', '-' and '/'"))]
+    #[schemars(length(max = 256))]
+    pub remote_socket: Option<String>,
 }
 
 /// What resources using a config may do on the daemon host; everything defaults to no.

@@ -109,6 +109,7 @@ async fn pull(daemon: &Daemon, image: &str, credentials: Option<DockerCredential
         image: image.into(),
         detail,
     };
+    let had_credentials = credentials.is_some();
     let result = daemon
         .call("pull_image", "image", image, timeout, |d| async move {
             let mut stream = d.create_image(Some(options), None, credentials);
@@ -125,6 +126,19 @@ async fn pull(daemon: &Daemon, image: &str, credentials: Option<DockerCredential
         .await;
     match result {
         Ok(()) => Ok(()),
+        Err(
+            Error::Rejected { message, .. }
+            | Error::Server { message, .. }
+            | Error::Unreachable {
+                detail: message, ..
+            },
+        ) if is_auth_refusal(&message) => Err(Error::RegistryAuth {
+            daemon: daemon.name().into(),
+            image: image.into(),
+            registry: crate::registry::registry_of(image),
+            detail: message,
+            had_credentials,
+        }),
         Err(Error::NotFound { .. }) => Err(unavailable("the registry has no such image".into())),
         Err(Error::Unreachable { detail, .. })
         | Err(Error::Rejected {
@@ -135,6 +149,21 @@ async fn pull(daemon: &Daemon, image: &str, credentials: Option<DockerCredential
         }) => Err(unavailable(detail)),
         Err(e) => Err(e),
     }
+}
+
+/// Whether a pull failed for want of (valid) registry credentials.
+fn is_auth_refusal(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    [
+        "unauthorized",
+        "authentication required",
+        "no basic auth credentials",
+        "access denied",
+        "denied: ",
+        "incorrect username or password",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
 }
 
 /// Creates the container: pulls the image as the policy asks, creates, writes the files,

@@ -34,6 +34,22 @@ pub enum Error {
         image: String,
         detail: String,
     },
+    /// The registry refused the pull for want of (valid) credentials.
+    #[error(
+        "registry {registry} refused to give image {image} to daemon {daemon} ({detail}); {}",
+        if *had_credentials {
+            "check the user name and password for that registry in spec.forProvider.imagePullSecrets or the provider config's spec.imagePullSecrets"
+        } else {
+            "give credentials for it in a kubernetes.io/dockerconfigjson Secret named in spec.forProvider.imagePullSecrets or in the provider config's spec.imagePullSecrets"
+        }
+    )]
+    RegistryAuth {
+        daemon: String,
+        image: String,
+        registry: String,
+        detail: String,
+        had_credentials: bool,
+    },
     /// The image is not on the daemon and the pull policy forbids pulling it.
     #[error(
         "image {image} is not on daemon {daemon} and spec.forProvider.imagePullPolicy is Never; load the image onto the daemon or allow pulls"
@@ -110,6 +126,7 @@ impl Error {
             | Self::NotFound { .. }
             | Self::Server { .. } => ErrorClass::Transient,
             Self::ImageUnavailable { .. }
+            | Self::RegistryAuth { .. }
             | Self::ImageMissingNoPull { .. }
             | Self::PortAllocated { .. }
             | Self::NameTaken { .. }
@@ -125,6 +142,7 @@ impl Error {
             Self::Timeout { .. } => "DaemonTimeout",
             Self::ImageUnavailable { .. } => "ImageUnavailable",
             Self::ImageMissingNoPull { .. } => "ImageMissing",
+            Self::RegistryAuth { .. } => "RegistryAuthFailed",
             Self::PortAllocated { .. } => "PortAllocated",
             Self::NameTaken { .. } => "NameTaken",
             Self::Conflict { .. } => "Conflict",
@@ -206,7 +224,7 @@ impl Error {
             },
             other => Self::Unreachable {
                 daemon,
-                detail: root_cause(&other),
+                detail: explain_transport(root_cause(&other)),
             },
         }
     }
@@ -258,6 +276,45 @@ fn is_user_error_message(message: &str) -> bool {
     ];
     let lower = message.to_ascii_lowercase();
     USER.iter().any(|m| lower.contains(m))
+}
+
+/// Adds what to do to the transport failures users can fix in their provider config.
+pub(crate) fn explain_transport(detail: String) -> String {
+    const HINTS: &[(&str, &str)] = &[
+        (
+            "UnknownIssuer",
+            "the daemon's certificate is not signed by the CA in spec.tls.secretRef; check ca.crt (or ca.pem)",
+        ),
+        (
+            "NotValidForName",
+            "the daemon's certificate is not valid for this host name; set spec.tls.serverName or fix the certificate",
+        ),
+        ("Expired", "the daemon's certificate has expired"),
+        (
+            "CertificateRequired",
+            "the daemon requires a client certificate; put tls.crt and tls.key (or cert.pem and key.pem) in spec.tls.secretRef",
+        ),
+        (
+            "BadCertificate",
+            "the daemon refused the client certificate; check that tls.crt is signed by a CA the daemon trusts",
+        ),
+        (
+            "UnknownCA",
+            "the daemon does not trust the client certificate's CA; check tls.crt in spec.tls.secretRef",
+        ),
+        (
+            "InvalidContentType",
+            "the daemon did not answer with TLS; is it a plain TCP daemon (then use spec.insecure) or the wrong port?",
+        ),
+        (
+            "Connection refused",
+            "nothing listens at that address; check spec.host and that the daemon runs",
+        ),
+    ];
+    match HINTS.iter().find(|(needle, _)| detail.contains(needle)) {
+        Some((_, hint)) => format!("{hint} ({detail})"),
+        None => detail,
+    }
 }
 
 /// The innermost cause of an error, where transport errors say what really went wrong

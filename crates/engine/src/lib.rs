@@ -11,8 +11,10 @@ pub mod networks;
 pub mod observe;
 pub mod policy;
 pub mod pool;
+pub mod registry;
 pub mod system;
 pub mod translate;
+pub mod transport;
 pub mod volumes;
 
 pub use error::{Error, ErrorClass, Result};

@@ -12,13 +12,18 @@ use std::{
 use bollard::Docker;
 use tokio::sync::Semaphore;
 
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    transport::Transport,
+};
 
 /// How to reach one daemon, as resolved from a provider config.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DaemonSettings {
-    /// `unix:///path` or `tcp://host:port`.
+    /// The address as the user wrote it, for messages.
     pub host: String,
+    /// How to reach it, with its keys.
+    pub transport: Transport,
     /// Bound on one API call.
     pub timeout: Duration,
     /// Bound on concurrent API calls to this daemon.
@@ -70,20 +75,32 @@ impl Daemon {
             }
             None => bollard::API_DEFAULT_VERSION,
         };
-        let docker = if let Some(path) = settings.host.strip_prefix("unix://") {
-            Docker::connect_with_unix(path, backstop, version)
-        } else if settings.host.starts_with("tcp://") {
-            Docker::connect_with_http(&settings.host, backstop, version)
-        } else {
-            return Err(Error::Invalid(format!(
-                "spec.host {:?} is not supported; use unix:///path/to/docker.sock or tcp://host:port",
-                settings.host
-            )));
-        }
-        .map_err(|e| Error::Unreachable {
-            daemon: name.into(),
-            detail: crate::error::root_cause(&e),
-        })?;
+        let docker =
+            settings
+                .transport
+                .connect(backstop, version)
+                .map_err(|e| Error::Unreachable {
+                    daemon: name.into(),
+                    detail: e.to_string(),
+                })?;
+        // bollard drops the version from request paths, so the daemon answers in its own
+        // newest API (negotiated, in effect); a pinned version is put back in front.
+        let docker = match settings.api_version {
+            None => docker,
+            Some((major, minor)) => docker.with_request_modifier(move |mut request| {
+                let uri = request.uri();
+                let path = uri.path_and_query().map_or("/", |p| p.as_str());
+                if let Ok(pinned) = http::Uri::builder()
+                    .scheme(uri.scheme_str().unwrap_or("http"))
+                    .authority(uri.authority().map_or("docker", |a| a.as_str()))
+                    .path_and_query(format!("/v{major}.{minor}{path}"))
+                    .build()
+                {
+                    *request.uri_mut() = pinned;
+                }
+                request
+            }),
+        };
         Ok(Self {
             name: name.into(),
             limit: Semaphore::new(settings.max_concurrent_operations.max(1)),

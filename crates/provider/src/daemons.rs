@@ -52,6 +52,12 @@ impl Daemons {
         Ok(daemon)
     }
 
+    /// The daemon for `key` as last connected, if it is.
+    pub fn existing(&self, key: &str) -> Option<Arc<Daemon>> {
+        let watchers = self.watchers.lock().unwrap_or_else(|p| p.into_inner());
+        watchers.get(key).map(|(d, _)| d.clone())
+    }
+
     /// Stops watching and forgets the daemon for `key`.
     pub fn forget(&self, key: &str) {
         let mut watchers = self.watchers.lock().unwrap_or_else(|p| p.into_inner());

@@ -42,6 +42,16 @@ fn kube_message(e: &kube::Error) -> String {
 }
 
 impl Error {
+    /// The daemon whose absence (unreachable, timed out) this error reports.
+    pub fn absent_daemon(&self) -> Option<&str> {
+        match self {
+            Self::Engine(
+                engine::Error::Unreachable { daemon, .. } | engine::Error::Timeout { daemon, .. },
+            ) => Some(daemon),
+            _ => None,
+        }
+    }
+
     /// A write lost a race with another writer (HTTP 409): retry at once, quietly.
     pub fn is_conflict(&self) -> bool {
         matches!(self, Self::Kube { source: kube::Error::Api(s), .. } if s.code == 409)

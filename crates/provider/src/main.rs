@@ -12,6 +12,7 @@ mod managed;
 mod metrics;
 mod recorder;
 mod run;
+mod secrets;
 
 use clap::Parser;
 use cli::{Cli, Command, LogFormat};

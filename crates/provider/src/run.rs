@@ -4,10 +4,10 @@
 use std::{sync::Arc, time::Duration};
 
 use api::{
-    Managed,
+    Managed, ProviderConfigKind,
     container::Container,
     network::Network,
-    provider_config::{ClusterProviderConfig, ProviderConfig},
+    provider_config::{ClusterProviderConfig, ProviderConfig, ProviderConfigUsage},
     volume::Volume,
 };
 use engine::{
@@ -15,10 +15,12 @@ use engine::{
     labels,
 };
 use futures::{Stream, StreamExt};
+use k8s_openapi::api::core::v1::Secret;
+use kube::core::PartialObjectMeta;
 use kube::{
     Api, ResourceExt,
     runtime::{
-        Controller,
+        Controller, WatchStreamExt,
         controller::{self, Action},
         reflector::{ObjectRef, Store},
         watcher,
@@ -107,6 +109,9 @@ fn targets<K: Managed>(
 /// The stores and trigger channels of the managed kinds, for event routing.
 struct Routes {
     metrics: Arc<Metrics>,
+    ctx: Arc<Context>,
+    cluster_configs: mpsc::Sender<ObjectRef<ClusterProviderConfig>>,
+    configs: mpsc::Sender<ObjectRef<ProviderConfig>>,
     containers: (Store<Container>, mpsc::Sender<ObjectRef<Container>>),
     networks: (Store<Network>, mpsc::Sender<ObjectRef<Network>>),
     volumes: (Store<Volume>, mpsc::Sender<ObjectRef<Volume>>),
@@ -116,6 +121,22 @@ struct Routes {
 /// (dis)connection also reconciles the container, which may need reconnecting.
 async fn route_events(mut events: mpsc::Receiver<(String, DaemonEvent)>, routes: Routes) {
     while let Some((key, event)) = events.recv().await {
+        if matches!(event, DaemonEvent::Resync | DaemonEvent::Disconnected(_)) {
+            // The daemon came or went: its config says so at once, and what backed off
+            // while it was away is tried again now.
+            if let DaemonEvent::Resync = event {
+                routes.ctx.backoff.daemon_back(&key);
+            }
+            match config_of(&key) {
+                Some(Ok(config)) => {
+                    let _ = routes.cluster_configs.send(config).await;
+                }
+                Some(Err(config)) => {
+                    let _ = routes.configs.send(config).await;
+                }
+                None => {}
+            }
+        }
         if let DaemonEvent::Disconnected(_) = &event {
             routes
                 .metrics
@@ -178,6 +199,52 @@ async fn route_events(mut events: mpsc::Receiver<(String, DaemonEvent)>, routes:
                 .get_or_create(&KindLabels { kind: kind.into() })
                 .set(depth(free, max));
         }
+    }
+}
+
+/// Reconciles the configs that read a Secret whenever it changes, so rotated keys are
+/// picked up at once. Only metadata is watched: no Secret value is held here.
+async fn watch_config_secrets(
+    client: kube::Client,
+    namespace: Option<String>,
+    stores: Stores,
+    to_cluster_configs: mpsc::Sender<ObjectRef<ClusterProviderConfig>>,
+    to_configs: mpsc::Sender<ObjectRef<ProviderConfig>>,
+) {
+    let secrets = watcher(
+        scoped::<PartialObjectMeta<Secret>>(&client, namespace.as_deref()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects();
+    futures::pin_mut!(secrets);
+    while let Some(secret) = secrets.next().await {
+        let Ok(secret) = secret else { continue };
+        let (ns, name) = (secret.namespace().unwrap_or_default(), secret.name_any());
+        for config in stores.cluster_configs.state() {
+            if config.spec.daemon.reads_secret(None, &ns, &name) {
+                let _ = to_cluster_configs.send(ObjectRef::from(&*config)).await;
+            }
+        }
+        for config in stores.configs.state() {
+            let own = config.namespace();
+            if own.as_deref() == Some(ns.as_str())
+                && config.spec.daemon.reads_secret(own.as_deref(), &ns, &name)
+            {
+                let _ = to_configs.send(ObjectRef::from(&*config)).await;
+            }
+        }
+    }
+}
+
+/// The config a daemon key names (see `config::key_of`).
+fn config_of(
+    key: &str,
+) -> Option<Result<ObjectRef<ClusterProviderConfig>, ObjectRef<ProviderConfig>>> {
+    match key.split('/').collect::<Vec<_>>()[..] {
+        ["ClusterProviderConfig", name] => Some(Ok(ObjectRef::new(name))),
+        ["ProviderConfig", ns, name] => Some(Err(ObjectRef::new(name).within(ns))),
+        _ => None,
     }
 }
 
@@ -305,13 +372,32 @@ async fn controllers(
         Some(Arc::new(DockerCalls(metrics.clone()))),
     ));
 
+    // A new or released usage changes a config's users (and whether it holds the in-use
+    // finalizer): reconcile the config at once.
     let cluster_configs = Controller::new(
         Api::<ClusterProviderConfig>::all(client.clone()),
         watcher::Config::default(),
+    )
+    .watches(
+        scoped::<ProviderConfigUsage>(&client, ns),
+        watcher::Config::default(),
+        |usage| {
+            let r = &usage.spec.provider_config_ref;
+            (r.kind == ProviderConfigKind::ClusterProviderConfig).then(|| ObjectRef::new(&r.name))
+        },
     );
     let configs = Controller::new(
         scoped::<ProviderConfig>(&client, ns),
         watcher::Config::default(),
+    )
+    .watches(
+        scoped::<ProviderConfigUsage>(&client, ns),
+        watcher::Config::default(),
+        |usage| {
+            let r = &usage.spec.provider_config_ref;
+            (r.kind == ProviderConfigKind::ProviderConfig)
+                .then(|| ObjectRef::new(&r.name).within(&usage.namespace().unwrap_or_default()))
+        },
     );
     let containers = Controller::new(scoped::<Container>(&client, ns), watcher::Config::default());
     let networks = Controller::new(scoped::<Network>(&client, ns), watcher::Config::default());
@@ -361,6 +447,15 @@ async fn controllers(
         });
     }
 
+    let (to_cluster_configs, cluster_config_triggers) = mpsc::channel(256);
+    let (to_configs, config_triggers) = mpsc::channel(256);
+    tokio::spawn(watch_config_secrets(
+        client.clone(),
+        namespace.clone(),
+        ctx.stores.clone(),
+        to_cluster_configs.clone(),
+        to_configs.clone(),
+    ));
     let (to_containers, container_triggers) = mpsc::channel(4096);
     let (to_networks, network_triggers) = mpsc::channel(4096);
     let (to_volumes, volume_triggers) = mpsc::channel(4096);
@@ -368,6 +463,9 @@ async fn controllers(
         events_rx,
         Routes {
             metrics: metrics.clone(),
+            ctx: ctx.clone(),
+            cluster_configs: to_cluster_configs.clone(),
+            configs: to_configs.clone(),
             containers: (containers.store(), to_containers),
             networks: (networks.store(), to_networks),
             volumes: (volumes.store(), to_volumes),
@@ -406,10 +504,12 @@ async fn controllers(
         )
         .for_each(|_| futures::future::ready(()));
     let cluster_configs = cluster_configs
+        .reconcile_on(receiver_stream(cluster_config_triggers))
         .shutdown_on_signal()
         .run(provider_config::reconcile, error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
     let configs = configs
+        .reconcile_on(receiver_stream(config_triggers))
         .shutdown_on_signal()
         .run(provider_config::reconcile, error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));

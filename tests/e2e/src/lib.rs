@@ -48,6 +48,23 @@ pub fn docker() -> anyhow::Result<bollard::Docker> {
     bollard::Docker::connect_with_defaults().context("connecting to the bench Docker daemon")
 }
 
+/// A client for a Docker daemon at `host` (`unix:///path`), for checks on the bench's
+/// other daemons.
+pub fn docker_at(host: &str) -> anyhow::Result<bollard::Docker> {
+    let path = host
+        .strip_prefix("unix://")
+        .with_context(|| format!("{host} is not a unix socket"))?;
+    bollard::Docker::connect_with_unix(path, 60, bollard::API_DEFAULT_VERSION)
+        .with_context(|| format!("connecting to the bench Docker daemon at {host}"))
+}
+
+/// A variable of `.bench/env`, which `make env-up` writes.
+pub fn bench_env(name: &str) -> anyhow::Result<String> {
+    std::env::var(name).with_context(|| {
+        format!("{name} is not set: run `make env-up` and `source .bench/env` first")
+    })
+}
+
 /// A name unique to this test run, for objects a test creates.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -201,6 +218,33 @@ impl TestNs {
     }
 }
 
+impl TestNs {
+    /// Applies a Secret of `type_` holding `data` (as stringData) in this namespace.
+    pub async fn secret(
+        &self,
+        name: &str,
+        type_: &str,
+        data: serde_json::Value,
+    ) -> anyhow::Result<()> {
+        let body = serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name}, "type": type_, "stringData": data,
+        });
+        self.apply(&body.to_string()).await?;
+        Ok(())
+    }
+
+    /// Applies a namespaced ProviderConfig with `spec` in this namespace.
+    pub async fn provider_config(&self, name: &str, spec: serde_json::Value) -> anyhow::Result<()> {
+        let body = serde_json::json!({
+            "apiVersion": "docker.m.crossplane.io/v1alpha1", "kind": "ProviderConfig",
+            "metadata": {"name": name}, "spec": spec,
+        });
+        self.apply(&body.to_string()).await?;
+        Ok(())
+    }
+}
+
 /// The status of a condition of a Container, if present and describing its generation.
 pub fn condition(c: &Container, type_: &str) -> Option<(ConditionStatus, String, Option<String>)> {
     let status = c.status.as_ref()?;
@@ -275,7 +319,15 @@ pub async fn condition_says(
 pub async fn inspect(
     name: &str,
 ) -> anyhow::Result<Option<bollard::models::ContainerInspectResponse>> {
-    match docker()?
+    inspect_on(&docker()?, name).await
+}
+
+/// `docker inspect` on the daemon `docker` talks to.
+pub async fn inspect_on(
+    docker: &bollard::Docker,
+    name: &str,
+) -> anyhow::Result<Option<bollard::models::ContainerInspectResponse>> {
+    match docker
         .inspect_container(
             name,
             None::<bollard::query_parameters::InspectContainerOptions>,

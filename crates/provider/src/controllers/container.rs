@@ -15,15 +15,18 @@ use engine::{
     labels::{Owner, Ownership, ownership},
     observe,
     pool::Daemon,
+    registry::DockerCredentials,
     translate::container::{DesiredContainer, Resolved, desired_container},
 };
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{Api, ResourceExt};
 
 use crate::{
+    config,
     context::Context,
     error::{Error, Result},
     managed::{Connector, External, Observation, Target},
+    secrets,
 };
 
 pub struct ContainerConnector;
@@ -37,6 +40,9 @@ pub struct ContainerExternal {
     stop_timeout: Option<i64>,
     owner: Owner,
     endpoint: String,
+    /// For pulls: the first imagePullSecret (the resource's, then the config's) naming the
+    /// image's registry.
+    credentials: Option<DockerCredentials>,
 }
 
 impl ContainerExternal {
@@ -109,6 +115,33 @@ async fn read_key(
             sel.name, sel.key
         ))),
     }
+}
+
+/// The registry credentials for the image: the resource's own imagePullSecrets first,
+/// then its provider config's. Read only when some are named.
+async fn pull_credentials(
+    ctx: &Context,
+    mr: &Container,
+    config: &config::Resolved,
+) -> Result<Option<DockerCredentials>> {
+    let own = &mr.spec.for_provider.image_pull_secrets;
+    if own.is_empty() && config.image_pull_secrets.is_empty() {
+        return Ok(None);
+    }
+    let namespace = mr.namespace().unwrap_or_default();
+    let mut auths = Vec::new();
+    for (i, reference) in own.iter().enumerate() {
+        let field = format!("spec.forProvider.imagePullSecrets[{i}]");
+        auths.push(secrets::registry_auth(&ctx.client, &namespace, &reference.name, &field).await?);
+    }
+    for (ns, name) in &config.image_pull_secrets {
+        let field = "the provider config's spec.imagePullSecrets";
+        auths.push(secrets::registry_auth(&ctx.client, ns, name, field).await?);
+    }
+    Ok(engine::registry::credentials_for(
+        &mr.spec.for_provider.image,
+        &auths,
+    ))
 }
 
 /// Finds the one resource a reference or selector names, and its Docker name once it is
@@ -284,6 +317,10 @@ impl Connector<Container> for ContainerConnector {
         mr: &Container,
         target: Target,
     ) -> Result<ContainerExternal> {
+        let credentials = match target.deleting {
+            true => None,
+            false => pull_credentials(ctx, mr, &target.config).await?,
+        };
         let desired = if target.deleting {
             None
         } else {
@@ -320,6 +357,7 @@ impl Connector<Container> for ContainerConnector {
             stop_timeout,
             owner: target.owner,
             endpoint: target.config.endpoint,
+            credentials,
         })
     }
 }
@@ -354,8 +392,13 @@ impl External<Container> for ContainerExternal {
         };
         let tag_image_id = match desired.pull_policy {
             api::container::PullPolicy::Always => Some(
-                containers::ensure_image(&self.daemon, &desired.image, desired.pull_policy, None)
-                    .await?,
+                containers::ensure_image(
+                    &self.daemon,
+                    &desired.image,
+                    desired.pull_policy,
+                    self.credentials.clone(),
+                )
+                .await?,
             ),
             _ => None,
         };
@@ -386,7 +429,7 @@ impl External<Container> for ContainerExternal {
     }
 
     async fn create(&self) -> Result<()> {
-        match containers::create(&self.daemon, self.desired()?, None).await {
+        match containers::create(&self.daemon, self.desired()?, self.credentials.clone()).await {
             Ok(_) => Ok(()),
             // The name exists after all (a create racing a removal, or a restart): look
             // again. Ours is fine (the next observe brings it to the desired state);
@@ -406,7 +449,8 @@ impl External<Container> for ContainerExternal {
         for action in plan {
             match action {
                 Action::Recreate(reasons) => {
-                    containers::replace(&self.daemon, name, desired, None).await?;
+                    containers::replace(&self.daemon, name, desired, self.credentials.clone())
+                        .await?;
                     done.push(format!("recreated {name}: {}", reasons.join("; ")));
                 }
                 Action::Update(body, changes) => {

@@ -109,9 +109,14 @@ pub async fn reconcile<C: ConfigKind>(config: Arc<C>, ctx: Arc<Context>) -> Resu
     status.observed_generation = config.meta().generation;
     let now = jiff::Timestamp::now().to_string();
     let generation = config.meta().generation;
-    let ready = match settings_of(config.daemon_config(), ctx.args.max_concurrent_operations)
-        .and_then(|s| ctx.daemons.get(&key, &s).map_err(Error::from))
-    {
+    let settings = settings_of(
+        &ctx.client,
+        config.daemon_config(),
+        namespace.as_deref(),
+        ctx.args.max_concurrent_operations,
+    )
+    .await;
+    let ready = match settings.and_then(|s| ctx.daemons.get(&key, &s).map_err(Error::from)) {
         Err(e) => Err(e),
         Ok(daemon) => engine::system::describe(&daemon).await.map_err(Error::from),
     };
@@ -133,13 +138,20 @@ pub async fn reconcile<C: ConfigKind>(config: Arc<C>, ctx: Arc<Context>) -> Resu
             });
             let message = if deleting {
                 format!("in use by {users} managed resources; delete them before this config")
-            } else if config.daemon_config().insecure {
-                format!(
-                    "daemon {} answers over plain TCP (insecure: no encryption, no authentication)",
-                    config.daemon_config().host
-                )
             } else {
-                format!("daemon {} answers", config.daemon_config().host)
+                let spec = config.daemon_config();
+                let how = match (&spec.tls, &spec.ssh) {
+                    (Some(tls), _) if tls.insecure_skip_verify => {
+                        " over TLS without verifying its certificate (insecureSkipVerify: anyone on the path can impersonate it)"
+                    }
+                    (Some(_), _) => " over mutual TLS",
+                    (_, Some(_)) => " over SSH, host key checked",
+                    _ if spec.insecure => {
+                        " over plain TCP (insecure: no encryption, no authentication)"
+                    }
+                    _ => "",
+                };
+                format!("daemon {} answers{how}", spec.host)
             };
             set_condition(
                 &mut status.conditions,

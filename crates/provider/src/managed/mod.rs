@@ -274,6 +274,7 @@ async fn fail<K: Managed>(
         &mr.uid().unwrap_or_default(),
         mr.meta().generation,
         class,
+        err.absent_daemon(),
     )))
 }
 

@@ -4,4 +4,6 @@
 mod container;
 mod networks_and_volumes;
 mod operations;
+mod registry;
 mod tenancy;
+mod transports;

@@ -183,3 +183,48 @@ async fn plain_tcp_is_refused_without_insecure_and_no_connection_is_made() -> an
     assert!(ready.message.unwrap_or_default().contains("plain TCP"));
     ns.finish().await
 }
+
+#[tokio::test]
+async fn a_config_in_use_cannot_be_deleted_until_its_users_are_gone() -> anyhow::Result<()> {
+    let ns = TestNs::new("in-use").await?;
+    let docker_host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    ns.provider_config("used", json!({"host": docker_host}))
+        .await?;
+    ns.apply_managed("Container", "user",
+        json!({"forProvider": {"image": test_image()}, "providerConfigRef": {"kind": "ProviderConfig", "name": "used"}}),
+    )
+    .await?;
+    let containers = ns.api::<Container>();
+    provider_docker_e2e::ready(&containers, "user").await?;
+    let configs: Api<api::provider_config::ProviderConfig> = ns.api();
+    configs.delete("used", &Default::default()).await?;
+    let message = wait::value(DEADLINE, "the config to say it is in use", || async {
+        let pc = configs.get("used").await?;
+        Ok(pc
+            .status
+            .filter(|s| s.users == Some(1))
+            .and_then(|s| s.conditions.into_iter().find(|c| c.type_ == "Ready"))
+            .and_then(|c| c.message)
+            .filter(|m| m.contains("in use by 1")))
+    })
+    .await?;
+    assert!(message.contains("delete them"), "{message}");
+    let pc = configs.get("used").await?;
+    assert!(pc.metadata.deletion_timestamp.is_some());
+    assert!(
+        pc.metadata
+            .finalizers
+            .unwrap_or_default()
+            .contains(&api::FINALIZER_IN_USE.to_string())
+    );
+    // The container keeps running meanwhile.
+    provider_docker_e2e::ready(&containers, "user").await?;
+
+    containers.delete("user", &Default::default()).await?;
+    wait::until(DEADLINE, "the released config to go", || async {
+        Ok(configs.get_opt("used").await?.is_none())
+    })
+    .await?;
+    ns.finish().await
+}
