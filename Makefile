@@ -4,7 +4,11 @@ SHELL := /bin/bash
 BENCH_ENV := .bench/env
 CARGO ?= cargo
 
-.PHONY: help env-up env-down test test-unit lint fmt demo crds build
+.PHONY: help env-up env-down test test-unit lint fmt demo crds build image
+
+# The runtime image is built from a static binary made here (no registry is needed).
+STATIC_TARGET := x86_64-unknown-linux-gnu
+IMAGE ?= provider-docker:dev
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,11 +22,21 @@ env-down: ## stop every process the bench started
 build: ## build the provider binary
 	$(CARGO) build --locked -p provider-docker
 
-crds: build ## regenerate package/crds from the types
-	rm -f package/crds/*.yaml
+crds: build ## regenerate package/crds and the chart's copy from the types
+	rm -f package/crds/*.yaml charts/provider-docker/files/crds/*.yaml
 	target/debug/provider-docker crds --dir package/crds
+	target/debug/provider-docker crds --dir charts/provider-docker/files/crds
 
-test: env-up build ## bench up, then every test (unit and end-to-end)
+image: ## build the runtime image $(IMAGE) from a static binary built here
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release --locked --target $(STATIC_TARGET) -p provider-docker
+	rm -rf target/image && mkdir -p target/image/out
+	cp target/$(STATIC_TARGET)/release/provider-docker /etc/ssl/certs/ca-certificates.crt target/image/out/
+	# Debian's docker client with BuildKit builds only the stages the target needs, so the
+	# builder stage (whose base image no registry here serves) is skipped.
+	DOCKER_BUILDKIT=1 /usr/bin/docker build --quiet --build-arg BINARY=prebuilt --target runtime \
+	  -f Dockerfile -t $(IMAGE) target/image
+
+test: env-up build image ## bench up, then every test (unit and end-to-end)
 	source $(BENCH_ENV) && $(CARGO) test --workspace --locked 2>&1 | tests/summarize.sh
 
 test-unit: ## only the tests that need no bench

@@ -10,11 +10,13 @@ source "$here/lib.sh"
 # Bench daemons "tls" and "ssh", the bench sshd and the private registry; prints exports.
 remote_env="$("$here/remote.sh")"
 bin="$("$here/k8s.sh")"
+# Test tools that exist only in Go (helm).
+tools="$("$here/build-tools.sh")"
 
 cat >"$state/env" <<ENV
 export KUBECONFIG="$state/kubeconfig"
 export DOCKER_HOST="unix:///var/run/docker.sock"
-export PATH="$bin:\$PATH"
+export PATH="$bin:$tools:\$PATH"
 export PROVIDER_DOCKER_TEST_IMAGE="provider-docker-test/busybox:v1a"
 export PROVIDER_DOCKER_TEST_IMAGE_ALT="provider-docker-test/busybox:v1b"
 $remote_env

@@ -47,27 +47,31 @@ pub fn all_yaml() -> Result<String, serde_yaml_ng::Error> {
 mod tests {
     use super::*;
 
-    /// The committed CRDs (package/crds) must be what the types generate; run
-    /// `make crds` after changing a type.
+    /// The committed CRDs (package/crds, and the chart's copy) must be what the types
+    /// generate; run `make crds` after changing a type.
     #[test]
     fn committed_crds_match_the_types() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../package/crds");
-        for crd in all() {
-            let path = dir.join(file_name(&crd));
-            let committed = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("{}: {e}; run `make crds`", path.display()));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for dir in ["package/crds", "charts/provider-docker/files/crds"] {
+            let dir = root.join(dir);
+            for crd in all() {
+                let path = dir.join(file_name(&crd));
+                let committed = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}; run `make crds`", path.display()));
+                assert_eq!(
+                    committed,
+                    to_yaml(&crd).unwrap(),
+                    "{} is stale; run `make crds`",
+                    path.display()
+                );
+            }
+            let committed = std::fs::read_dir(&dir).unwrap().count();
             assert_eq!(
                 committed,
-                to_yaml(&crd).unwrap(),
-                "{} is stale; run `make crds`",
-                path.display()
+                all().len(),
+                "{} holds CRDs the types no longer make",
+                dir.display()
             );
         }
-        let committed = std::fs::read_dir(&dir).unwrap().count();
-        assert_eq!(
-            committed,
-            all().len(),
-            "package/crds holds CRDs the types no longer make"
-        );
     }
 }
