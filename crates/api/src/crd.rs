@@ -8,6 +8,7 @@ use crate::{
     container::Container,
     network::Network,
     provider_config::{ClusterProviderConfig, ProviderConfig, ProviderConfigUsage},
+    service::Service,
     volume::Volume,
 };
 
@@ -20,6 +21,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         Container::crd(),
         Network::crd(),
         Volume::crd(),
+        Service::crd(),
     ]
 }
 

@@ -7,6 +7,7 @@ pub mod crd;
 pub mod network;
 pub mod provider_config;
 pub mod quantity;
+pub mod service;
 pub mod volume;
 
 pub use common::*;

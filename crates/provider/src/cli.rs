@@ -20,12 +20,32 @@ pub struct Cli {
 pub enum Command {
     /// Run the controllers against the cluster in KUBECONFIG or the in-cluster config.
     Run(RunArgs),
+    /// Print a Service manifest for a compose file; every compose field that cannot be
+    /// carried is listed by path on stderr.
+    Convert(ConvertArgs),
     /// Print every CRD as YAML, or write one file per CRD into a directory.
     Crds {
         /// Write `<group>_<plural>.yaml` files here instead of printing.
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ConvertArgs {
+    /// The compose file; a `.env` beside it supplies interpolation variables.
+    pub file: std::path::PathBuf,
+    /// Name of the Service. Default: the file's `name:`, else its directory's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// `ClusterProviderConfig/NAME` or `ProviderConfig/NAME`.
+    #[arg(long)]
+    pub provider_config: Option<String>,
+    /// Exit 1 when some field cannot be carried.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

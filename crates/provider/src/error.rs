@@ -28,6 +28,9 @@ pub enum Error {
     /// The provider config's tenancy policy refuses what the spec asks for.
     #[error("{0}")]
     Policy(String),
+    /// A Service's compose project is invalid or cannot be carried.
+    #[error("{0}")]
+    Compose(String),
     /// A referenced resource is not Ready yet; the resource waits for it.
     #[error("{0}")]
     Waiting(String),
@@ -70,9 +73,11 @@ impl Error {
             // Conflicts and server hiccups pass; a 4xx other than conflict is ours to fix,
             // and retrying soon is still the right thing to do.
             Self::Kube { .. } | Self::Waiting(_) => ErrorClass::Transient,
-            Self::ProviderConfig(_) | Self::Reference(_) | Self::Contract(_) | Self::Policy(_) => {
-                ErrorClass::User
-            }
+            Self::ProviderConfig(_)
+            | Self::Reference(_)
+            | Self::Contract(_)
+            | Self::Policy(_)
+            | Self::Compose(_) => ErrorClass::User,
         }
     }
 
@@ -86,6 +91,7 @@ impl Error {
             Self::Contract(_) => "CannotProceed",
             Self::Waiting(_) => "Waiting",
             Self::Policy(_) => "PolicyDenied",
+            Self::Compose(_) => "InvalidCompose",
         }
     }
 }

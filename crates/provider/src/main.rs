@@ -45,6 +45,13 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Convert(args) => match controllers::service::convert(&args) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::exit(2);
+            }
+        },
         Command::Run(args) => {
             init_logging(args.log_format);
             run::run(args).await

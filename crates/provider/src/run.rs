@@ -8,6 +8,7 @@ use api::{
     container::Container,
     network::Network,
     provider_config::{ClusterProviderConfig, ProviderConfig, ProviderConfigUsage},
+    service::Service,
     volume::Volume,
 };
 use engine::{
@@ -34,7 +35,7 @@ use crate::{
     context::{Context, Stores},
     controllers::{
         container::ContainerConnector, network::NetworkConnector, provider_config,
-        volume::VolumeConnector,
+        service::ServiceConnector, volume::VolumeConnector,
     },
     daemons::Daemons,
     error::Error,
@@ -402,6 +403,11 @@ async fn controllers(
     let containers = Controller::new(scoped::<Container>(&client, ns), watcher::Config::default());
     let networks = Controller::new(scoped::<Network>(&client, ns), watcher::Config::default());
     let volumes = Controller::new(scoped::<Volume>(&client, ns), watcher::Config::default());
+    // A Service reacts to its children: a member becoming healthy may let the next start.
+    let services = Controller::new(scoped::<Service>(&client, ns), watcher::Config::default())
+        .owns(scoped::<Container>(&client, ns), watcher::Config::default())
+        .owns(scoped::<Network>(&client, ns), watcher::Config::default())
+        .owns(scoped::<Volume>(&client, ns), watcher::Config::default());
     let ctx = Arc::new(Context {
         client: client.clone(),
         stores: Stores {
@@ -503,6 +509,15 @@ async fn controllers(
             ctx.clone(),
         )
         .for_each(|_| futures::future::ready(()));
+    let services = services
+        .with_config(config.clone())
+        .shutdown_on_signal()
+        .run(
+            |mr, ctx| managed::reconcile(mr, ctx, Arc::new(ServiceConnector)),
+            error_policy,
+            ctx.clone(),
+        )
+        .for_each(|_| futures::future::ready(()));
     let cluster_configs = cluster_configs
         .reconcile_on(receiver_stream(cluster_config_triggers))
         .shutdown_on_signal()
@@ -515,7 +530,14 @@ async fn controllers(
         .for_each(|_| futures::future::ready(()));
 
     tracing::info!(namespace = ns.unwrap_or("*"), "provider-docker started");
-    tokio::join!(containers, networks, volumes, cluster_configs, configs);
+    tokio::join!(
+        containers,
+        networks,
+        volumes,
+        services,
+        cluster_configs,
+        configs
+    );
     tracing::info!("provider-docker stopped");
     Ok(())
 }

@@ -271,6 +271,25 @@ pub async fn ready(api: &Api<Container>, name: &str) -> anyhow::Result<Container
     .await
 }
 
+/// Waits until a managed resource of any kind is Synced and Ready (any generation).
+pub async fn managed_ready<K: api::Managed>(api: &Api<K>, name: &str) -> anyhow::Result<K> {
+    wait::value(
+        DEADLINE,
+        &format!("{} {name} to be Ready", K::kind(&())),
+        || async {
+            let r = api.get(name).await?;
+            let status = r.managed_status();
+            let ok = |t: &str| {
+                status
+                    .and_then(|s| s.condition(t))
+                    .is_some_and(|c| c.status == ConditionStatus::True)
+            };
+            Ok((ok(CONDITION_SYNCED) && ok(CONDITION_READY)).then_some(r))
+        },
+    )
+    .await
+}
+
 /// Waits until a condition of the Container has the given status, returning its message.
 pub async fn condition_becomes(
     api: &Api<Container>,

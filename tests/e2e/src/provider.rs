@@ -21,7 +21,7 @@ fn repo_root() -> PathBuf {
 }
 
 /// The provider binary: `PROVIDER_DOCKER_BIN`, or the workspace's debug build.
-fn binary() -> PathBuf {
+pub fn binary() -> PathBuf {
     std::env::var_os("PROVIDER_DOCKER_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target/debug/provider-docker"))

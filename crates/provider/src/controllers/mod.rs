@@ -3,4 +3,5 @@
 pub mod container;
 pub mod network;
 pub mod provider_config;
+pub mod service;
 pub mod volume;

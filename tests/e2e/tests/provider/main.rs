@@ -5,5 +5,6 @@ mod container;
 mod networks_and_volumes;
 mod operations;
 mod registry;
+mod service;
 mod tenancy;
 mod transports;

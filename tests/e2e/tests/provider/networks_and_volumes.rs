@@ -8,30 +8,10 @@ use kube::{
     Api,
     api::{DeleteParams, Patch, PatchParams},
 };
-use provider_docker_e2e::{DEADLINE, TestNs, docker_cli, exec, inspect, ready, test_image, wait};
+use provider_docker_e2e::{
+    DEADLINE, TestNs, docker_cli, exec, inspect, managed_ready, ready, test_image, wait,
+};
 use serde_json::json;
-
-/// Waits until a Network or Volume is Synced and Ready.
-async fn managed_ready<K>(api: &Api<K>, name: &str) -> anyhow::Result<K>
-where
-    K: api::Managed,
-{
-    wait::value(
-        DEADLINE,
-        &format!("{} {name} to be Ready", K::kind(&())),
-        || async {
-            let r = api.get(name).await?;
-            let status = r.managed_status();
-            let ok = |t: &str| {
-                status
-                    .and_then(|s| s.condition(t))
-                    .is_some_and(|c| c.status == ConditionStatus::True)
-            };
-            Ok((ok(CONDITION_SYNCED) && ok(CONDITION_READY)).then_some(r))
-        },
-    )
-    .await
-}
 
 /// A /24 and a /64 of their own for each test, so parallel tests never overlap.
 fn subnets(ns: &TestNs) -> (String, String, u8) {

@@ -1,0 +1,234 @@
+//! What is special about a Service: its "external object" is the set of child Containers,
+//! Networks and Volumes it owns, each with a reconcile loop of its own. Observing compares
+//! the children with the plan the compose project expands to; creating and updating apply
+//! the missing or changed ones (a member only once its `depends_on` conditions hold) and
+//! remove the ones no longer planned; Ready is the worst of the members.
+
+mod children;
+mod compose;
+mod members;
+mod plan;
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use api::service::{MemberStatus, Service, ServiceObservation};
+use engine::observe::Readiness;
+use kube::ResourceExt;
+
+use children::{Child, ChildKind, Existing};
+use members::Summary;
+pub use plan::Plan;
+
+use crate::{
+    context::Context,
+    error::Result,
+    managed::{Connector, External, Observation, Target},
+};
+
+pub use plan::convert;
+
+pub struct ServiceConnector;
+
+pub struct ServiceExternal {
+    client: kube::Client,
+    namespace: String,
+    service: Arc<Service>,
+    /// Absent while deleting: removal needs only the children's labels.
+    plan: Option<Plan>,
+}
+
+impl Connector<Service> for ServiceConnector {
+    type External = ServiceExternal;
+
+    async fn connect(
+        &self,
+        ctx: &Context,
+        mr: &Service,
+        target: Target,
+    ) -> Result<ServiceExternal> {
+        let namespace = mr.namespace().unwrap_or_default();
+        let plan = match target.deleting {
+            true => None,
+            false => {
+                Some(plan::load(ctx, mr, &target.external_name, &target.config.endpoint).await?)
+            }
+        };
+        Ok(ServiceExternal {
+            client: ctx.client.clone(),
+            namespace,
+            service: Arc::new(mr.clone()),
+            plan,
+        })
+    }
+}
+
+/// What to change among the children.
+pub struct Changes {
+    apply: Vec<(ChildKind, serde_json::Value)>,
+    remove: Vec<(ChildKind, String)>,
+}
+
+impl ServiceExternal {
+    /// Compares the plan with the children: what to apply (missing or changed, members
+    /// only once their dependencies allow), what to remove, and the member table.
+    fn compare(
+        &self,
+        plan: &Plan,
+        existing: &Existing,
+    ) -> (Changes, Vec<MemberStatus>, Vec<String>) {
+        let mut apply = Vec::new();
+        let mut rows = Vec::new();
+        let mut failed = Vec::new();
+        for child in &plan.children {
+            let manifest = child.manifest(&self.service);
+            let current = existing.meta(child.kind, &child.name);
+            let waiting = match current {
+                Some(_) => None,
+                None => waiting_for(child, existing),
+            };
+            let stale = current.is_none_or(|meta| !Child::is_current(&manifest, meta));
+            if stale && waiting.is_none() {
+                apply.push((child.kind, manifest));
+            }
+            if let Some(member) = &child.member {
+                let container = existing.containers.get(&child.name);
+                rows.push(members::row(
+                    member,
+                    &child.name,
+                    container,
+                    waiting.as_deref(),
+                ));
+                if let Some(why) = container.and_then(|c| members::failure(&child.name, c)) {
+                    failed.push(why);
+                }
+            }
+        }
+        let planned: Vec<(ChildKind, &str)> = plan
+            .children
+            .iter()
+            .map(|c| (c.kind, c.name.as_str()))
+            .collect();
+        let remove = existing
+            .all()
+            .into_iter()
+            .filter(|(kind, name)| !planned.contains(&(*kind, name.as_str())))
+            .collect();
+        (Changes { apply, remove }, rows, failed)
+    }
+
+    async fn sync(&self, changes: &Changes) -> Result<String> {
+        let mut done = Vec::new();
+        for (kind, manifest) in &changes.apply {
+            children::apply(&self.client, &self.namespace, *kind, manifest).await?;
+            done.push(format!(
+                "applied {kind:?} {}",
+                manifest["metadata"]["name"].as_str().unwrap_or_default()
+            ));
+        }
+        for (kind, name) in &changes.remove {
+            children::delete(&self.client, &self.namespace, *kind, name).await?;
+            done.push(format!("removed {kind:?} {name}"));
+        }
+        Ok(done.join("; "))
+    }
+
+    async fn existing(&self) -> Result<Existing> {
+        Existing::list(&self.client, &self.namespace, &self.service.name_any()).await
+    }
+}
+
+/// What a member not created yet still waits for, if anything.
+fn waiting_for(child: &Child, existing: &Existing) -> Option<String> {
+    let pending: Vec<String> = child
+        .depends_on
+        .iter()
+        .filter(|(name, _, gate)| !members::satisfied(*gate, existing.containers.get(name)))
+        .map(|(_, service, gate)| {
+            let what = match gate {
+                members::Gate::Started => "to start",
+                members::Gate::Healthy => "to be healthy",
+                members::Gate::CompletedSuccessfully => "to complete successfully",
+            };
+            format!("{service} {what}")
+        })
+        .collect();
+    (!pending.is_empty()).then(|| format!("waiting for {}", pending.join(", ")))
+}
+
+impl External<Service> for ServiceExternal {
+    type Diff = Changes;
+
+    async fn observe(&self) -> Result<Observation<ServiceObservation, Changes>> {
+        let existing = self.existing().await?;
+        let Some(plan) = &self.plan else {
+            // Deleting: only whether children remain matters.
+            let mut observed = Observation::absent();
+            observed.exists = !existing.is_empty();
+            return Ok(observed);
+        };
+        if existing.is_empty() {
+            return Ok(Observation::absent());
+        }
+        let (changes, rows, failed) = self.compare(plan, &existing);
+        let ready = rows.iter().filter(|r| r.ready).count();
+        let readiness = match members::summarize(&rows, &failed) {
+            Summary::Ready if self.service.spec.for_provider.suspend => {
+                Readiness::Available(Some(format!("suspended: {} members stopped", rows.len())))
+            }
+            Summary::Ready => {
+                Readiness::Available(Some(format!("{ready}/{} members ready", rows.len())))
+            }
+            Summary::Progressing(m) => Readiness::Creating(m),
+            Summary::Failed(m) => Readiness::Unavailable(m),
+        };
+        let mut connection = BTreeMap::new();
+        for child in plan.children.iter().filter(|c| c.member.is_some()) {
+            let Some(at) = existing
+                .containers
+                .get(&child.name)
+                .and_then(|c| api::Managed::at_provider(c).cloned())
+            else {
+                continue;
+            };
+            let prefix = child.name.clone();
+            for (key, value) in engine::observe::connection_details(&at, &plan.endpoint) {
+                connection.insert(format!("{prefix}-{key}"), value);
+            }
+        }
+        let unchanged = changes.apply.is_empty() && changes.remove.is_empty();
+        Ok(Observation {
+            exists: true,
+            diff: (!unchanged).then_some(changes),
+            at_provider: Some(ServiceObservation {
+                project: Some(plan.project.clone()),
+                summary: Some(format!("{ready}/{}", rows.len())),
+                members: rows,
+                unsupported: plan.unsupported.clone(),
+            }),
+            readiness,
+            connection,
+            late_init: None,
+        })
+    }
+
+    async fn create(&self) -> Result<()> {
+        let Some(plan) = &self.plan else {
+            return Ok(());
+        };
+        let (changes, _, _) = self.compare(plan, &self.existing().await?);
+        self.sync(&changes).await?;
+        Ok(())
+    }
+
+    async fn update(&self, changes: &Changes) -> Result<String> {
+        self.sync(changes).await
+    }
+
+    async fn delete(&self) -> Result<()> {
+        let existing = self.existing().await?;
+        for (kind, name) in existing.all() {
+            children::delete(&self.client, &self.namespace, kind, &name).await?;
+        }
+        Ok(())
+    }
+}
