@@ -2,6 +2,7 @@
 //! (two processes reconciling the same resources would race each other).
 
 mod container;
+mod gitops;
 mod networks_and_volumes;
 mod operations;
 mod registry;
