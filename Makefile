@@ -37,6 +37,7 @@ image: ## build the runtime image $(IMAGE) from a static binary built here
 	  -f Dockerfile -t $(IMAGE) target/image
 
 test: env-up build image ## bench up, then every test (unit and end-to-end)
+	tests/bench/demo.sh stop
 	source $(BENCH_ENV) && $(CARGO) test --workspace --locked 2>&1 | tests/summarize.sh
 
 test-unit: ## only the tests that need no bench
@@ -49,5 +50,5 @@ lint: ## formatting and clippy, warnings are errors
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-demo: env-up build ## bench up, provider running, the basic example applied and its status shown
+demo: env-up build image ## bench up, provider running from its image, the quickstart applied and its status shown
 	tests/bench/demo.sh

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# make demo: the bench, the provider running against it, the basic example applied, and
-# what Kubernetes and Docker then say. The provider keeps running; `make env-down` stops it.
+# make demo: the bench, the provider running against it (from its image when built), the
+# quickstart applied, and what Kubernetes and Docker then say. The provider keeps running;
+# `make env-down` stops it.
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
 source "$here/lib.sh"
 source "$state/env"
+
+# `demo.sh stop`: the demo's provider goes (make test runs its own providers).
+if [[ "${1:-}" == stop ]]; then
+  stop provider
+  docker rm -f provider-docker-demo >/dev/null 2>&1 || true
+  exit 0
+fi
 
 bin="$repo/target/debug/provider-docker"
 [[ -x "$bin" ]] || die "$bin is missing; run make build"
@@ -14,9 +22,27 @@ for crd in $(ls "$repo/package/crds"); do
   kubectl wait --for condition=Established --timeout 30s "crd/$(basename "$crd" .yaml | cut -d_ -f2).docker.m.crossplane.io" >/dev/null
 done
 stop provider
-log "starting the provider (log: .bench/provider.log)"
-spawn provider "$bin" run
-kubectl apply --server-side --force-conflicts --field-manager provider-docker-demo -f "$repo/examples/container-basic.yaml"
+docker rm -f provider-docker-demo >/dev/null 2>&1 || true
+image="provider-docker:dev"
+if docker image inspect "$image" >/dev/null 2>&1; then
+  # From the image, as it would run in a cluster: non-root, read-only root filesystem, no
+  # capabilities; the Docker socket through its group, the API server on loopback.
+  mkdir -p "$repo/target/demo"
+  kubectl config view --raw --minify --flatten >"$repo/target/demo/kubeconfig"
+  chmod 644 "$repo/target/demo/kubeconfig"
+  log "starting the provider from $image (logs: docker logs provider-docker-demo)"
+  docker run --detach --name provider-docker-demo --network host --read-only \
+    --user 65532:65532 --group-add "$(stat -c %g /var/run/docker.sock)" \
+    --cap-drop ALL --security-opt no-new-privileges \
+    --volume /var/run/docker.sock:/var/run/docker.sock \
+    --volume "$repo/target/demo/kubeconfig:/etc/provider-docker/kubeconfig:ro" \
+    --env KUBECONFIG=/etc/provider-docker/kubeconfig \
+    "$image" run --metrics-address 127.0.0.1:18470 >/dev/null
+else
+  log "no $image (make image builds it); starting the binary (log: .bench/provider.log)"
+  spawn provider "$bin" run --metrics-address 127.0.0.1:18470
+fi
+kubectl apply --server-side --force-conflicts --field-manager provider-docker-demo -f "$repo/examples/quickstart.yaml"
 kubectl wait --for condition=Ready --timeout 90s container.docker.m.crossplane.io/web -n default
 echo
 echo "\$ kubectl get docker -A"

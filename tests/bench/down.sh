@@ -6,6 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 for name in kube-controller-manager kube-apiserver etcd; do
   stop "$name"
 done
+# The demo's provider, when it runs from the image.
+docker rm -f provider-docker-demo >/dev/null 2>&1 || true
 # The bench daemons (with their containerd), the bench sshd, the registry and its front.
 "$(dirname "${BASH_SOURCE[0]}")/daemons.sh" stop-all
 for name in sshd registry-front registry; do

@@ -41,7 +41,7 @@ async fn basic_example_becomes_ready_with_its_ports_env_health_and_limits() -> a
     let ns = TestNs::new("basic").await?;
     let example = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/container-basic.yaml"
+        "/../../examples/quickstart.yaml"
     ))?;
     ns.apply(&example).await?;
     let api = ns.api::<Container>();
