@@ -229,7 +229,24 @@ async fn the_chart_installs_and_its_pod_spec_runs_the_image_until_a_container_is
     assert!(!String::from_utf8_lossy(&logs.stderr).contains(middle));
     assert!(!String::from_utf8_lossy(&logs.stdout).contains(middle));
 
-    // The provider from the image finalizes the namespace's resources, then goes.
+    // The provider from the image removes the container. (Before the namespace goes:
+    // deleting the namespace deletes the ServiceAccount, and with it the token.)
+    containers.delete("from-chart", &Default::default()).await?;
+    wait::until(DEADLINE, "the container to be removed", || async {
+        Ok(containers.get_opt("from-chart").await?.is_none())
+    })
+    .await?;
+    let configs = ns.api::<api::provider_config::ProviderConfig>();
+    wait::until(DEADLINE, "the config to be released", || async {
+        Ok(configs
+            .get("tls")
+            .await?
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .is_empty())
+    })
+    .await?;
     ns.finish().await?;
     drop(provider);
     // The release went with its namespace; what it made cluster-wide goes by name.

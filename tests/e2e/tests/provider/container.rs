@@ -37,7 +37,8 @@ async fn container_id(ns: &TestNs, name: &str) -> anyhow::Result<String> {
 }
 
 #[tokio::test]
-async fn basic_example_becomes_ready_with_its_ports_env_health_and_limits() -> anyhow::Result<()> {
+async fn the_quickstart_example_becomes_ready_with_its_ports_env_health_and_limits()
+-> anyhow::Result<()> {
     let ns = TestNs::new("basic").await?;
     let example = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
