@@ -57,13 +57,4 @@ impl Daemons {
         let watchers = self.watchers.lock().unwrap_or_else(|p| p.into_inner());
         watchers.get(key).map(|(d, _)| d.clone())
     }
-
-    /// Stops watching and forgets the daemon for `key`.
-    pub fn forget(&self, key: &str) {
-        let mut watchers = self.watchers.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, task)) = watchers.remove(key) {
-            task.abort();
-        }
-        self.pool.remove(key);
-    }
 }

@@ -96,7 +96,9 @@ pub async fn reconcile<C: ConfigKind>(config: Arc<C>, ctx: Arc<Context>) -> Resu
         if holds {
             set_finalizer(&api, &*config, false).await?;
         }
-        ctx.daemons.forget(&key);
+        // The client stays in the pool: when a namespace goes, its resources may still be
+        // releasing their Docker objects after the config and its Secrets are gone, and
+        // they do so with the client as last connected.
         return Ok(Action::await_change());
     }
     if (users > 0) != holds {
