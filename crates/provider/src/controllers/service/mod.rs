@@ -6,6 +6,8 @@
 
 mod children;
 mod compose;
+mod container_spec;
+mod convert;
 mod members;
 mod plan;
 
@@ -25,7 +27,7 @@ use crate::{
     managed::{Connector, External, Observation, Target},
 };
 
-pub use plan::convert;
+pub use convert::convert;
 
 pub struct ServiceConnector;
 
