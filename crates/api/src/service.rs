@@ -55,8 +55,10 @@ pub struct ServiceParameters {
     /// Variables for `${VAR}` interpolation in the project, as an `.env` file would give.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub environment: BTreeMap<String, String>,
-    /// Contents of the files `env_file:` names, by the path the compose file uses, from
-    /// ConfigMap or Secret keys in this namespace.
+    /// Contents of the files the project reads (`env_file`, `label_file`, `extends.file`,
+    /// `include`, and the `file:` of secrets and configs), by the path the compose file
+    /// writes, from ConfigMap or Secret keys in this namespace. A secret's file from a
+    /// Secret key reaches the container by reference, never copied into a spec.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 64))]
     pub env_files: Vec<EnvFileSource>,
@@ -80,7 +82,7 @@ fn free_form(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     })
 }
 
-/// Where the contents of one `env_file` come from.
+/// Where the contents of one file the project reads come from.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvFileSource {

@@ -31,6 +31,7 @@ pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{Error, Errors, Unsupported};
 pub use load::{FileReader, LoadInput, Loaded, NoFiles, SourceFile, load};
 pub use model::*;
+pub use relpath::normalize as normalize_path;
 
 /// Entry points for fuzzing: feed arbitrary bytes, never panic. Used by the cargo-fuzz
 /// targets in `fuzz/` and by the property tests that run the same inputs in CI.

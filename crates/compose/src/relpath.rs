@@ -37,7 +37,7 @@ pub(crate) fn is_remote(p: &str) -> bool {
 
 /// Removes `.` segments, folds `dir/..`, and drops duplicate slashes; leading `..` of a
 /// relative path are kept. `""` stands for the directory itself.
-pub(crate) fn normalize(p: &str) -> String {
+pub fn normalize(p: &str) -> String {
     if is_absolute(p) && !p.starts_with('/') {
         return p.to_owned();
     }

@@ -3,38 +3,46 @@
 
 use std::collections::BTreeMap;
 
+use anyhow::Context as _;
 use api::service::Service;
-use serde_json::{Value, json};
+use compose::dotenv::{self, DotenvFormat};
+use serde_json::json;
 
 use super::{
-    compose::{self, File},
+    files::ProjectFiles,
     plan::{dns, expand, parse},
 };
 
 /// `provider-docker convert`: prints a Service for a compose file on stdout and what it
 /// cannot carry on stderr; returns the exit code.
 pub fn convert(args: &crate::cli::ConvertArgs) -> anyhow::Result<i32> {
-    use anyhow::Context as _;
     let yaml = std::fs::read_to_string(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))?;
     let dir = args.file.parent().unwrap_or(std::path::Path::new("."));
     let mut environment = BTreeMap::new();
-    if let Ok(dotenv) = std::fs::read_to_string(dir.join(".env")) {
-        for line in dotenv
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
-            if let Some((k, v)) = line.split_once('=') {
-                environment.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
-            }
-        }
+    if let Ok(text) = std::fs::read_to_string(dir.join(".env")) {
+        let pairs = dotenv::parse(&text, DotenvFormat::Compose, &|_| None)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(".env").display()))?;
+        environment.extend(pairs);
     }
-    let doc = parse(&yaml, &args.file.display().to_string())?;
+    let mut manifest = json!({
+        "apiVersion": "docker.m.crossplane.io/v1alpha1",
+        "kind": "Service",
+        "metadata": {"name": "convert"},
+        "spec": {"forProvider": {"compose": yaml}},
+    });
+    if !environment.is_empty() {
+        manifest["spec"]["forProvider"]["environment"] = json!(environment);
+    }
+    // Check it as the controller will, to report what cannot be carried.
+    let files = ProjectFiles::local(dir);
+    let service: Service = serde_json::from_value(manifest.clone())?;
+    let file = args.file.file_name().unwrap_or_default().to_string_lossy();
+    let loaded = parse(&service, &yaml, (file.as_ref(), None), &files)?;
     let name = args
         .name
         .clone()
-        .or_else(|| doc.get("name").and_then(Value::as_str).map(str::to_string))
+        .or_else(|| loaded.name.clone())
         .or_else(|| {
             std::fs::canonicalize(dir)
                 .ok()
@@ -43,17 +51,9 @@ pub fn convert(args: &crate::cli::ConvertArgs) -> anyhow::Result<i32> {
         .map(|n| dns(&n))
         .filter(|n| !n.is_empty())
         .context("give the Service a name with --name")?;
-    let mut manifest = json!({
-        "apiVersion": "docker.m.crossplane.io/v1alpha1",
-        "kind": "Service",
-        "metadata": {"name": name},
-        "spec": {"forProvider": {"compose": yaml}},
-    });
+    manifest["metadata"]["name"] = json!(name);
     if let Some(ns) = &args.namespace {
         manifest["metadata"]["namespace"] = json!(ns);
-    }
-    if !environment.is_empty() {
-        manifest["spec"]["forProvider"]["environment"] = json!(environment);
     }
     if let Some(reference) = &args.provider_config {
         let (kind, config) = reference
@@ -64,29 +64,19 @@ pub fn convert(args: &crate::cli::ConvertArgs) -> anyhow::Result<i32> {
             )?;
         manifest["spec"]["providerConfigRef"] = json!({"kind": kind, "name": config});
     }
-    // Check it as the controller will, to report what cannot be carried.
-    let service: Service = serde_json::from_value(manifest.clone())?;
-    let mut interpolated = doc;
-    compose::interpolate(&mut interpolated, &environment, "")
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    let file: File = serde_path_to_error::deserialize(interpolated)
-        .map_err(|e| anyhow::anyhow!("{}: {}: {}", args.file.display(), e.path(), e.inner()))?;
-    let env_files: BTreeMap<String, String> = file
-        .services
-        .values()
-        .flat_map(|s| s.env_file.as_ref().map(|f| f.list()).unwrap_or_default())
-        .map(|path| (path, String::new()))
-        .collect();
-    let plan = expand(&service, &file, &format!("default-{name}"), "", &env_files)?;
+    let plan = expand(&service, &loaded, &format!("default-{name}"), "", &files)?;
     let mut unsupported = plan.unsupported;
-    for path in env_files.keys() {
+    for path in files.asked() {
         unsupported.push(format!(
-            "env_file {path}: give its contents in spec.forProvider.envFiles (a ConfigMap or Secret key)"
+            "{path}: a file the project reads; give its contents in spec.forProvider.envFiles (a ConfigMap or Secret key)"
         ));
     }
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
     print!("{}", serde_yaml_ng::to_string(&manifest)?);
-    for path in &unsupported {
-        eprintln!("unsupported: {path}");
+    for line in &unsupported {
+        eprintln!("unsupported: {line}");
     }
     Ok(if args.strict && !unsupported.is_empty() {
         1

@@ -5,9 +5,9 @@
 //! remove the ones no longer planned; Ready is the worst of the members.
 
 mod children;
-mod compose;
 mod container_spec;
 mod convert;
+mod files;
 mod members;
 mod plan;
 

@@ -1,18 +1,20 @@
 //! From a Service's compose project to the children it owns: one Network per network, one
 //! Volume per named volume, N Containers per service, named as docker compose names things
-//! on the Docker side and DNS-safe on the Kubernetes side.
+//! on the Docker side and DNS-safe on the Kubernetes side. The compose file itself is read
+//! by the `compose` crate (crates/compose).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use api::service::Service;
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use compose::{Condition, LoadInput, Loaded, Unsupported};
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::{Api, ResourceExt};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{
     children::{Child, ChildKind},
-    compose::{self, DependsOn, File},
-    container_spec::{NetworkRef, add_labels, container, report, strip_nulls, truthy},
+    container_spec::{container, mode_service, report_uncarried, skip, strip_nulls},
+    files::ProjectFiles,
     members::Gate,
 };
 use crate::{
@@ -27,22 +29,27 @@ pub struct Plan {
     /// The daemon host as seen from outside, for connection details.
     pub endpoint: String,
     pub children: Vec<Child>,
-    /// Compose fields not carried, by path.
+    /// Compose fields not carried, as `path: reason`.
     pub unsupported: Vec<String>,
 }
 
-/// Reads the project (inline, from a ConfigMap, or structured), interpolates it and
-/// expands it.
+/// Reads the project (inline, from a ConfigMap, or structured) and the files it names,
+/// loads it and expands it.
 pub async fn load(ctx: &Context, mr: &Service, project: &str, endpoint: &str) -> Result<Plan> {
+    let (text, field) = source(ctx, mr).await?;
+    let files = ProjectFiles::fetch(ctx, mr).await?;
+    let loaded = parse(mr, &text, ("compose.yaml", Some(field)), &files)?;
+    expand(mr, &loaded, project, endpoint, &files)
+}
+
+/// The compose text and the field it came from.
+async fn source(ctx: &Context, mr: &Service) -> Result<(String, &'static str)> {
     let p = &mr.spec.for_provider;
-    let namespace = mr.namespace().unwrap_or_default();
-    let (mut doc, field) = match (&p.compose, &p.compose_from, &p.project) {
-        (Some(yaml), _, _) => (
-            parse(yaml, "spec.forProvider.compose")?,
-            "spec.forProvider.compose",
-        ),
+    match (&p.compose, &p.compose_from, &p.project) {
+        (Some(yaml), _, _) => Ok((yaml.clone(), "spec.forProvider.compose")),
         (_, Some(sel), _) => {
             let field = "spec.forProvider.composeFrom";
+            let namespace = mr.namespace().unwrap_or_default();
             let map = Api::<ConfigMap>::namespaced(ctx.client.clone(), &namespace)
                 .get_opt(&sel.name)
                 .await
@@ -63,58 +70,39 @@ pub async fn load(ctx: &Context, mr: &Service, project: &str, endpoint: &str) ->
                         sel.name, sel.key
                     ))
                 })?;
-            (parse(&yaml, field)?, field)
+            Ok((yaml, field))
         }
-        (_, _, Some(value)) => (value.clone(), "spec.forProvider.project"),
-        _ => {
-            return Err(Error::Compose(
-                "spec.forProvider: give the project as compose, composeFrom or project".into(),
-            ));
+        (_, _, Some(value)) => {
+            let yaml = serde_yaml_ng::to_string(value)
+                .map_err(|e| Error::Compose(format!("spec.forProvider.project: {e}")))?;
+            Ok((yaml, "spec.forProvider.project"))
         }
-    };
-    compose::interpolate(&mut doc, &p.environment, "")
-        .map_err(|e| Error::Compose(format!("{field}: {e}")))?;
-    let file: File = serde_path_to_error::deserialize(doc)
-        .map_err(|e| Error::Compose(format!("{field}: {}: {}", e.path(), e.inner())))?;
-    let mut env_files = BTreeMap::new();
-    for source in &p.env_files {
-        let content = match (&source.config_map_key_ref, &source.secret_key_ref) {
-            (Some(sel), _) => Api::<ConfigMap>::namespaced(ctx.client.clone(), &namespace)
-                .get_opt(&sel.name)
-                .await
-                .map_err(|e| Error::kube(format!("read ConfigMap {}", sel.name), e))?
-                .and_then(|c| c.data.unwrap_or_default().remove(&sel.key)),
-            (None, Some(sel)) => Api::<Secret>::namespaced(ctx.client.clone(), &namespace)
-                .get_opt(&sel.name)
-                .await
-                .map_err(|e| Error::kube(format!("read Secret {}", sel.name), e))?
-                .and_then(|s| s.data.unwrap_or_default().remove(&sel.key))
-                .map(|b| String::from_utf8_lossy(&b.0).into_owned()),
-            (None, None) => None,
-        };
-        let content = content.ok_or_else(|| {
-            Error::Reference(format!(
-                "spec.forProvider.envFiles: the source of {} is missing; name an existing ConfigMap or Secret key",
-                source.path
-            ))
-        })?;
-        env_files.insert(source.path.clone(), content);
+        _ => Err(Error::Compose(
+            "spec.forProvider: give the project as compose, composeFrom or project".into(),
+        )),
     }
-    expand(mr, &file, project, endpoint, &env_files)
 }
 
-pub(super) fn parse(yaml: &str, field: &str) -> Result<Value> {
-    let value: Value = serde_yaml_ng::from_str(yaml)
-        .map_err(|e| Error::Compose(format!("{field}: not valid YAML: {e}")))?;
-    match value {
-        Value::Object(_) => Ok(value),
-        Value::Null => Err(Error::Compose(format!(
-            "{field} is empty; give at least one service"
-        ))),
-        _ => Err(Error::Compose(format!(
-            "{field} must be a mapping with services:"
-        ))),
-    }
+/// Loads compose text with the Service's environment, profiles and files; errors name
+/// `field` (the Service field the text came from), else only the compose paths.
+pub(super) fn parse(
+    mr: &Service,
+    text: &str,
+    (name, field): (&str, Option<&str>),
+    files: &ProjectFiles,
+) -> Result<Loaded> {
+    let p = &mr.spec.for_provider;
+    let input = LoadInput::new(name, text)
+        .with_environment(p.environment.clone())
+        .with_profiles(p.profiles.clone())
+        .with_reader(files);
+    compose::load(&input).map_err(|errors| {
+        let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        match field {
+            Some(field) => Error::Compose(format!("{field}: {}", all.join("; "))),
+            None => Error::Compose(all.join("; ")),
+        }
+    })
 }
 
 /// Kubernetes names are lowercase DNS labels: `_` and other characters become `-`.
@@ -137,219 +125,120 @@ pub(super) fn compose_error(path: &str, message: impl std::fmt::Display) -> Erro
     Error::Compose(format!("{path}: {message}"))
 }
 
+/// Where a network or volume comes from: a child of the Service, or an existing object.
+pub(super) enum Ref {
+    Child(String),
+    External(String),
+}
+
+/// What a member's translation may look up.
+pub(super) struct Scope<'a> {
+    /// The compose project name on the daemon.
+    pub project: &'a str,
+    pub compose: &'a compose::Project,
+    pub networks: BTreeMap<String, Ref>,
+    pub volumes: BTreeMap<String, Ref>,
+    pub files: &'a ProjectFiles,
+    pub environment: &'a BTreeMap<String, String>,
+    pub suspend: bool,
+}
+
+impl Scope<'_> {
+    /// The Docker name of container `n` of `service`, as docker compose names it.
+    pub fn container_name(&self, service: &str, n: u32) -> String {
+        let s = self.compose.services.get(service);
+        match s.and_then(|s| s.container_name.as_ref()) {
+            Some(name) if s.is_some_and(|s| s.replicas() == 1) => name.clone(),
+            _ => format!("{}-{service}-{n}", self.project),
+        }
+    }
+
+    /// A `network_mode`, `pid` or `ipc` value with `service:NAME` resolved to the
+    /// service's first container.
+    pub fn mode(&self, mode: &str) -> String {
+        match mode_service(mode) {
+            Some(service) => format!("container:{}", self.container_name(service, 1)),
+            None => mode.to_string(),
+        }
+    }
+}
+
 /// The project expanded into children.
 pub(super) fn expand(
     mr: &Service,
-    file: &File,
+    loaded: &Loaded,
     project: &str,
     endpoint: &str,
-    env_files: &BTreeMap<String, String>,
+    files: &ProjectFiles,
 ) -> Result<Plan> {
-    let p = &mr.spec.for_provider;
     let owner = mr.name_any();
-    let mut unsupported = Vec::new();
-    // The file's own `name:` names the Service in `convert` only.
-    for key in file.other.keys() {
-        if !key.starts_with("x-") && key != "version" && key != "name" {
-            unsupported.push(key.clone());
-        }
+    let compose = &loaded.project;
+    let mut unsupported = loaded.unsupported.clone();
+    if compose.services.is_empty() {
+        return Err(Error::Compose(format!(
+            "the project has no service to run: every service is disabled by its profiles ({}); enable one in spec.forProvider.profiles",
+            loaded.disabled_services.join(", ")
+        )));
     }
-    let active: BTreeMap<&String, &compose::Service> = file
-        .services
-        .iter()
-        .filter(|(_, s)| s.profiles.is_empty() || s.profiles.iter().any(|x| p.profiles.contains(x)))
-        .collect();
-    if active.is_empty() {
-        return Err(Error::Compose(
-            "the project has no service to run (check profiles)".into(),
-        ));
-    }
-    check_cycles(&active)?;
-
+    let order = compose
+        .start_order()
+        .map_err(|e| Error::Compose(format!("services: {e}; break the cycle in depends_on")))?;
     let mut children = Vec::new();
-    let mut networks: BTreeMap<String, NetworkRef> = BTreeMap::new();
-    let mut needs_default = false;
-    for s in active.values() {
-        if s.networks.is_none() && s.network_mode.is_none() {
-            needs_default = true;
-        }
-    }
-    let mut network_keys: Vec<String> = file.networks.keys().cloned().collect();
-    if needs_default && !file.networks.contains_key("default") {
-        network_keys.push("default".into());
-    }
-    for key in network_keys {
-        let spec = file.networks.get(&key).and_then(Option::as_ref);
-        let docker_name = spec
-            .and_then(|n| n.name.clone())
-            .unwrap_or_else(|| format!("{project}_{key}"));
-        if spec.and_then(|n| n.external.as_ref()).is_some_and(truthy) {
-            networks.insert(key, NetworkRef::External(docker_name));
-            continue;
-        }
-        let name = dns(&format!("{owner}-{key}"));
-        let mut body = json!({
-            "labels": {"com.docker.compose.project": project, "com.docker.compose.network": key},
-        });
-        if let Some(n) = spec {
-            report(&format!("networks.{key}"), &n.other, &mut unsupported);
-            if let Some(d) = &n.driver {
-                body["driver"] = json!(d);
-            }
-            for (field, v) in [
-                ("internal", n.internal),
-                ("attachable", n.attachable),
-                ("enableIPv6", n.enable_ipv6),
-            ] {
-                if let Some(v) = v {
-                    body[field] = json!(v);
-                }
-            }
-            if !n.driver_opts.is_empty() {
-                let opts: BTreeMap<_, _> = n
-                    .driver_opts
-                    .iter()
-                    .map(|(k, v)| (k, compose::scalar(v)))
-                    .collect();
-                body["options"] = json!(opts);
-            }
-            if let Some(ipam) = &n.ipam {
-                report(
-                    &format!("networks.{key}.ipam"),
-                    &ipam.other,
-                    &mut unsupported,
-                );
-                for (i, c) in ipam.config.iter().enumerate() {
-                    report(
-                        &format!("networks.{key}.ipam.config[{i}]"),
-                        &c.other,
-                        &mut unsupported,
-                    );
-                }
-                let pools: Vec<Value> = ipam
-                    .config
-                    .iter()
-                    .map(|c| json!({"subnet": c.subnet, "gateway": c.gateway, "ipRange": c.ip_range}))
-                    .map(strip_nulls)
-                    .collect();
-                body["ipam"] = strip_nulls(json!({"driver": ipam.driver, "config": pools}));
-            }
-            add_labels(&mut body, n.labels.as_ref());
-        }
-        children.push(Child {
-            kind: ChildKind::Network,
-            name: name.clone(),
-            docker_name,
-            member: None,
-            for_provider: body,
-            depends_on: Vec::new(),
-        });
-        networks.insert(key, NetworkRef::Child(name));
-    }
+    let mut scope = Scope {
+        project,
+        compose,
+        networks: BTreeMap::new(),
+        volumes: BTreeMap::new(),
+        files,
+        environment: &mr.spec.for_provider.environment,
+        suspend: mr.spec.for_provider.suspend,
+    };
+    networks(&owner, &mut scope, &mut children, &mut unsupported);
+    volumes(&owner, &mut scope, &mut children);
 
-    let mut volumes: BTreeMap<String, NetworkRef> = BTreeMap::new();
-    for (key, spec) in &file.volumes {
-        let spec = spec.as_ref();
-        let docker_name = spec
-            .and_then(|v| v.name.clone())
-            .unwrap_or_else(|| format!("{project}_{key}"));
-        if spec.and_then(|v| v.external.as_ref()).is_some_and(truthy) {
-            volumes.insert(key.clone(), NetworkRef::External(docker_name));
-            continue;
-        }
-        let name = dns(&format!("{owner}-{key}"));
-        let mut body = json!({
-            "labels": {"com.docker.compose.project": project, "com.docker.compose.volume": key},
-        });
-        if let Some(v) = spec {
-            report(&format!("volumes.{key}"), &v.other, &mut unsupported);
-            if let Some(d) = &v.driver {
-                body["driver"] = json!(d);
-            }
-            if !v.driver_opts.is_empty() {
-                let opts: BTreeMap<_, _> = v
-                    .driver_opts
-                    .iter()
-                    .map(|(k, v)| (k, compose::scalar(v)))
-                    .collect();
-                body["driverOpts"] = json!(opts);
-            }
-            add_labels(&mut body, v.labels.as_ref());
-        }
-        children.push(Child {
-            kind: ChildKind::Volume,
-            name: name.clone(),
-            docker_name,
-            member: None,
-            for_provider: body,
-            depends_on: Vec::new(),
-        });
-        volumes.insert(key.clone(), NetworkRef::Child(name));
-    }
-
-    for (svc, s) in &active {
+    for svc in order {
+        let s = &compose.services[svc];
         let path = format!("services.{svc}");
-        let replicas = s
-            .deploy
-            .as_ref()
-            .and_then(|d| d.replicas)
-            .or(s.scale)
-            .unwrap_or(1);
-        let body = container(
-            mr,
-            svc,
-            s,
-            project,
-            &networks,
-            &volumes,
-            env_files,
-            &mut unsupported,
-        )?;
+        let body = container(&scope, svc, s, &mut unsupported)?;
         let mut depends_on = Vec::new();
-        let deps: Vec<(String, Gate, bool)> = match &s.depends_on {
-            None => Vec::new(),
-            Some(DependsOn::List(l)) => l.iter().map(|d| (d.clone(), Gate::Started, true)).collect(),
-            Some(DependsOn::Map(m)) => m
-                .iter()
-                .map(|(d, dep)| {
-                    let gate = match dep.condition.as_str() {
-                        "service_started" => Gate::Started,
-                        "service_healthy" => Gate::Healthy,
-                        "service_completed_successfully" => Gate::CompletedSuccessfully,
-                        other => {
-                            return Err(compose_error(&format!("{path}.depends_on.{d}.condition"), format!("{other:?} is not service_started, service_healthy or service_completed_successfully")));
-                        }
-                    };
-                    if dep.restart.is_some() {
-                        unsupported.push(format!("{path}.depends_on.{d}.restart"));
-                    }
-                    Ok((d.clone(), gate, dep.required))
-                })
-                .collect::<Result<_>>()?,
-        };
-        for (dep, gate, required) in deps {
-            if !active.contains_key(&dep) {
-                if required && !file.services.contains_key(&dep) {
-                    return Err(compose_error(
-                        &format!("{path}.depends_on"),
-                        format!("{dep} is not a service of this project"),
-                    ));
-                }
-                continue;
+        for (dep, d) in &s.depends_on {
+            let gate = match d.condition {
+                Condition::ServiceStarted => Gate::Started,
+                Condition::ServiceHealthy => Gate::Healthy,
+                Condition::ServiceCompletedSuccessfully => Gate::CompletedSuccessfully,
+            };
+            if d.restart {
+                skip(
+                    &mut unsupported,
+                    format!("{path}.depends_on.{dep}.restart"),
+                    "restarting this service when the dependency is updated is not carried",
+                );
             }
-            depends_on.push((dns(&format!("{owner}-{dep}-1")), dep, gate));
+            depends_on.push((dep.as_str(), gate));
         }
-        for n in 1..=replicas {
+        // Sharing another member's namespaces needs that member to exist first.
+        let modes = [
+            s.network_mode.as_ref().map(|m| m.to_string()),
+            s.pid.clone(),
+            s.ipc.clone(),
+        ];
+        for mode in modes.iter().flatten() {
+            if let Some(dep) = mode_service(mode) {
+                depends_on.push((dep, Gate::Started));
+            }
+        }
+        let depends_on: Vec<(String, String, Gate)> = depends_on
+            .into_iter()
+            .filter(|(dep, _)| compose.services.contains_key(*dep))
+            .map(|(dep, gate)| (dns(&format!("{owner}-{dep}-1")), dep.to_string(), gate))
+            .collect();
+        for n in 1..=s.replicas() {
             let mut body = body.clone();
             body["labels"]["com.docker.compose.container-number"] = json!(n.to_string());
-            let docker_name = match (&s.container_name, replicas) {
-                (Some(name), 1) => name.clone(),
-                _ => format!("{project}-{svc}-{n}"),
-            };
             children.push(Child {
                 kind: ChildKind::Container,
                 name: dns(&format!("{owner}-{svc}-{n}")),
-                docker_name,
+                docker_name: scope.container_name(svc, n),
                 member: Some(svc.to_string()),
                 for_provider: body,
                 depends_on: depends_on.clone(),
@@ -365,56 +254,129 @@ pub(super) fn expand(
             )));
         }
     }
+    let mut reported = BTreeSet::new();
+    unsupported.retain(|u| reported.insert(u.path.clone()));
+    unsupported.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Plan {
         project: project.into(),
         endpoint: endpoint.into(),
         children,
-        unsupported,
+        unsupported: unsupported.iter().map(ToString::to_string).collect(),
     })
 }
 
-/// depends_on must not loop.
-fn check_cycles(services: &BTreeMap<&String, &compose::Service>) -> Result<()> {
-    fn deps(s: &compose::Service) -> Vec<String> {
-        match &s.depends_on {
-            None => Vec::new(),
-            Some(DependsOn::List(l)) => l.clone(),
-            Some(DependsOn::Map(m)) => m.keys().cloned().collect(),
+/// One Network child per project network; external ones are only referred to.
+fn networks(
+    owner: &str,
+    scope: &mut Scope,
+    children: &mut Vec<Child>,
+    unsupported: &mut Vec<Unsupported>,
+) {
+    for (key, n) in &scope.compose.networks {
+        let docker_name = n
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}_{key}", scope.project));
+        if n.external {
+            scope
+                .networks
+                .insert(key.clone(), Ref::External(docker_name));
+            continue;
         }
+        let path = format!("networks.{key}");
+        report_uncarried(
+            n,
+            &path,
+            &[
+                "name",
+                "driver",
+                "driver_opts",
+                "ipam",
+                "internal",
+                "enable_ipv6",
+                "attachable",
+                "labels",
+            ],
+            unsupported,
+        );
+        let mut labels = BTreeMap::from([
+            ("com.docker.compose.project", scope.project.to_string()),
+            ("com.docker.compose.network", key.clone()),
+        ]);
+        labels.extend(n.labels.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        let ipam = n.ipam.as_ref().map(|ipam| {
+            let pools: Vec<_> = ipam
+                .config
+                .iter()
+                .map(|c| {
+                    strip_nulls(json!({
+                        "subnet": c.subnet, "ipRange": c.ip_range, "gateway": c.gateway,
+                        "auxiliaryAddresses": (!c.aux_addresses.is_empty()).then_some(&c.aux_addresses),
+                    }))
+                })
+                .collect();
+            strip_nulls(json!({
+                "driver": ipam.driver,
+                "config": pools,
+                "options": (!ipam.options.is_empty()).then_some(&ipam.options),
+            }))
+        });
+        let body = strip_nulls(json!({
+            "labels": labels,
+            "driver": n.driver,
+            "internal": n.internal.then_some(true),
+            "attachable": n.attachable.then_some(true),
+            "enableIPv6": n.enable_ipv6,
+            "options": (!n.driver_opts.is_empty()).then_some(&n.driver_opts),
+            "ipam": ipam,
+        }));
+        let name = dns(&format!("{owner}-{key}"));
+        children.push(Child {
+            kind: ChildKind::Network,
+            name: name.clone(),
+            docker_name,
+            member: None,
+            for_provider: body,
+            depends_on: Vec::new(),
+        });
+        scope.networks.insert(key.clone(), Ref::Child(name));
     }
-    fn visit(
-        name: &str,
-        services: &BTreeMap<&String, &compose::Service>,
-        stack: &mut Vec<String>,
-        done: &mut BTreeSet<String>,
-    ) -> Result<()> {
-        if let Some(i) = stack.iter().position(|s| s == name) {
-            let mut chain = stack[i..].to_vec();
-            chain.push(name.into());
-            return Err(Error::Compose(format!(
-                "services.{name}.depends_on: dependency cycle {}",
-                chain.join(" -> ")
-            )));
+}
+
+/// One Volume child per named volume; external ones are only referred to.
+fn volumes(owner: &str, scope: &mut Scope, children: &mut Vec<Child>) {
+    for (key, v) in &scope.compose.volumes {
+        let docker_name = v
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}_{key}", scope.project));
+        if v.external {
+            scope
+                .volumes
+                .insert(key.clone(), Ref::External(docker_name));
+            continue;
         }
-        if done.contains(name) {
-            return Ok(());
-        }
-        let Some(s) = services.get(&name.to_string()) else {
-            return Ok(());
-        };
-        stack.push(name.into());
-        for d in deps(s) {
-            visit(&d, services, stack, done)?;
-        }
-        stack.pop();
-        done.insert(name.into());
-        Ok(())
+        let mut labels = BTreeMap::from([
+            ("com.docker.compose.project", scope.project.to_string()),
+            ("com.docker.compose.volume", key.clone()),
+        ]);
+        labels.extend(v.labels.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        let body = strip_nulls(json!({
+            "labels": labels,
+            "driver": v.driver,
+            "driverOpts": (!v.driver_opts.is_empty()).then_some(&v.driver_opts),
+        }));
+        let name = dns(&format!("{owner}-{key}"));
+        children.push(Child {
+            kind: ChildKind::Volume,
+            name: name.clone(),
+            docker_name,
+            member: None,
+            for_provider: body,
+            depends_on: Vec::new(),
+        });
+        scope.volumes.insert(key.clone(), Ref::Child(name));
     }
-    let mut done = BTreeSet::new();
-    for name in services.keys() {
-        visit(name, services, &mut Vec::new(), &mut done)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -425,17 +387,16 @@ mod tests {
         serde_json::from_value(json!({
             "apiVersion": "docker.m.crossplane.io/v1alpha1", "kind": "Service",
             "metadata": {"name": "shop", "namespace": "team"},
-            "spec": {"forProvider": {"compose": compose, "environment": {"TAG": "v1a"}}},
+            "spec": {"forProvider": {"compose": compose, "environment": {"TAG": "v1a", "PW": "s3"}}},
         }))
         .unwrap()
     }
 
     fn plan(compose: &str) -> Result<Plan> {
         let mr = service(compose);
-        let mut doc = parse(compose, "c")?;
-        compose::interpolate(&mut doc, &mr.spec.for_provider.environment, "").unwrap();
-        let file: File = serde_json::from_value(doc).unwrap();
-        expand(&mr, &file, "team-shop", "127.0.0.1", &BTreeMap::new())
+        let files = ProjectFiles::default();
+        let loaded = parse(&mr, compose, ("compose.yaml", None), &files)?;
+        expand(&mr, &loaded, "team-shop", "127.0.0.1", &files)
     }
 
     #[test]
@@ -447,14 +408,18 @@ services:
     image: "busybox:${TAG}"
     healthcheck: {test: ["CMD", "true"], interval: 1s}
     volumes: [data:/data]
+    secrets: [pw]
   web:
     image: busybox
     deploy: {replicas: 2}
     ports: ["127.0.0.1:8080-8081:80-81/tcp", "[::1]::90"]
     depends_on: {db: {condition: service_healthy}}
     build: .
+    expose: ["80"]
 volumes:
   data: {}
+secrets:
+  pw: {environment: PW}
 "#,
         )
         .unwrap();
@@ -477,46 +442,79 @@ volumes:
         assert_eq!(db["image"], "busybox:v1a");
         assert_eq!(db["mounts"][0]["volume"]["volumeRef"]["name"], "shop-data");
         assert_eq!(db["networks"][0]["aliases"][0], "db");
+        assert_eq!(db["healthCheck"]["interval"], "1s");
+        assert_eq!(
+            db["files"][0],
+            json!({"path": "/run/secrets/pw", "content": "s3"})
+        );
         let web = &plan.children[3];
         assert_eq!(
             web.depends_on,
             [("shop-db-1".to_string(), "db".to_string(), Gate::Healthy)]
         );
-        assert_eq!(web.for_provider["ports"][0]["hostPort"], "8080-8081");
-        assert_eq!(web.for_provider["ports"][1]["hostIp"], "::1");
-        assert_eq!(plan.unsupported, ["services.web.build"]);
+        let ports = &web.for_provider["ports"];
+        assert_eq!(ports[0]["hostPort"], 8080);
+        assert_eq!(ports[1]["containerPort"], 81);
+        assert_eq!(ports[2]["hostIp"], "::1");
+        let paths: Vec<&str> = plan
+            .unsupported
+            .iter()
+            .map(|u| u.split(':').next().unwrap())
+            .collect();
+        assert_eq!(paths, ["services.web.build", "services.web.expose"]);
+    }
+
+    #[test]
+    fn shared_namespaces_wait_for_the_member_they_share() {
+        let plan = plan(
+            "services: {app: {image: x}, side: {image: x, network_mode: 'service:app', pid: 'service:app'}}",
+        )
+        .unwrap();
+        let side = plan
+            .children
+            .iter()
+            .find(|c| c.name == "shop-side-1")
+            .unwrap();
+        assert_eq!(
+            side.for_provider["networkMode"],
+            "container:team-shop-app-1"
+        );
+        assert_eq!(side.for_provider["pidMode"], "container:team-shop-app-1");
+        assert!(side.for_provider.get("networks").is_none());
+        assert_eq!(side.depends_on[0].0, "shop-app-1");
     }
 
     #[test]
     fn bad_projects_get_the_path_and_the_fix() {
+        let error = |compose: &str| plan(compose).err().unwrap().to_string();
         let cycle =
-            plan("services: {a: {image: x, depends_on: [b]}, b: {image: x, depends_on: [a]}}")
-                .err()
-                .unwrap()
-                .to_string();
+            error("services: {a: {image: x, depends_on: [b]}, b: {image: x, depends_on: [a]}}");
         assert!(
             cycle.contains("cycle") && cycle.contains("a -> b -> a"),
             "{cycle}"
         );
-        let port = plan("services: {a: {image: x, ports: ['1:2:3:4']}}")
-            .err()
-            .unwrap()
-            .to_string();
+        let port = error("services: {a: {image: x, ports: ['1:2:3:4']}}");
         assert!(port.contains("services.a.ports[0]"), "{port}");
-        let volume = plan("services: {a: {image: x, volumes: ['nope:/d']}}")
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(volume.contains("nope is not declared"), "{volume}");
-        let image = plan("services: {a: {build: .}}").err().unwrap().to_string();
+        let volume = error("services: {a: {image: x, volumes: ['nope:/d']}}");
+        assert!(
+            volume.contains("services.a.volumes[0]") && volume.contains("nope"),
+            "{volume}"
+        );
+        let image = error("services: {a: {build: .}}");
         assert!(
             image.contains("services.a") && image.contains("give image"),
             "{image}"
         );
-        let dep = plan("services: {a: {image: x, depends_on: [ghost]}}")
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(dep.contains("ghost is not a service"), "{dep}");
+        let dep = error("services: {a: {image: x, depends_on: [ghost]}}");
+        assert!(
+            dep.contains("services.a.depends_on") && dep.contains("ghost"),
+            "{dep}"
+        );
+        let secret =
+            error("services: {a: {image: x, secrets: [s]}}\nsecrets: {s: {file: ./s.txt}}");
+        assert!(
+            secret.contains("envFiles") && secret.contains("s.txt"),
+            "{secret}"
+        );
     }
 }
