@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BENCH_ENV := .bench/env
 CARGO ?= cargo
 
-.PHONY: help env-up env-down test test-unit lint fmt demo crds build image
+.PHONY: help env-up env-down test test-unit lint fmt demo crds build image chaos
 
 # The runtime image is built from a static binary made here (no registry is needed).
 STATIC_TARGET := x86_64-unknown-linux-gnu
@@ -39,6 +39,13 @@ image: ## build the runtime image $(IMAGE) from a static binary built here
 test: env-up build image ## bench up, then every test (unit and end-to-end)
 	tests/bench/demo.sh stop
 	source $(BENCH_ENV) && $(CARGO) test --workspace --locked 2>&1 | tests/summarize.sh
+	# After the suite: search everything it produced for the secrets it planted.
+	source $(BENCH_ENV) && $(CARGO) test --locked -p provider-docker-e2e --test secrets_scan 2>&1 | tests/summarize.sh
+
+chaos: env-up build ## the full fault campaign (make test runs one short round of each); figures in target/chaos
+	tests/bench/demo.sh stop
+	source $(BENCH_ENV) && CHAOS_FULL=1 $(CARGO) test --locked -p provider-docker-e2e --test chaos 2>&1 | tests/summarize.sh
+	tests/chaos/table.py
 
 test-unit: ## only the tests that need no bench
 	$(CARGO) test --workspace --locked --lib --bins
@@ -46,6 +53,7 @@ test-unit: ## only the tests that need no bench
 lint: ## formatting and clippy, warnings are errors
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy --locked -p provider-docker-e2e --test secrets_scan -- -D warnings
 
 fmt: ## format the code
 	$(CARGO) fmt --all

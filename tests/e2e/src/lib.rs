@@ -2,6 +2,7 @@
 //! bench's API server and Docker daemon, the provider under test, a namespace per test,
 //! and waits with deadlines.
 
+pub mod observed;
 pub mod provider;
 pub mod wait;
 
@@ -172,6 +173,7 @@ impl TestNs {
     /// Deletes the namespace and waits until it is gone: every managed resource in it has
     /// been finalized by the provider.
     pub async fn finish(self) -> anyhow::Result<()> {
+        observed::keep(&self.client, &self.name).await?;
         let namespaces: Api<Namespace> = Api::all(self.client.clone());
         namespaces
             .delete(&self.name, &DeleteParams::default())
