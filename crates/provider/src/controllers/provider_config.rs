@@ -23,7 +23,7 @@ use crate::{
     config::{key_of, settings_of},
     context::{Context, FIELD_MANAGER},
     error::{Error, Result},
-    managed::usage::config_label,
+    managed::{self, usage::config_label},
 };
 
 /// The two config kinds, seen the same way.
@@ -83,12 +83,15 @@ pub async fn reconcile<C: ConfigKind>(config: Arc<C>, ctx: Arc<Context>) -> Resu
         None => Api::all(ctx.client.clone()),
     };
     let selector = format!("{LABEL_USAGE_CONFIG}={}", config_label(C::KIND, &name));
-    let users = usages
+    let listed = usages
         .list_metadata(&ListParams::default().labels(&selector))
         .await
         .map_err(|e| Error::kube(format!("count the users of {key}"), e))?
-        .items
-        .len() as i64;
+        .items;
+    let mut users = 0;
+    for usage in &listed {
+        users += i64::from(managed::usage::stands(&ctx.client, &usage.metadata).await?);
+    }
 
     let deleting = config.meta().deletion_timestamp.is_some();
     let holds = config.finalizers().iter().any(|f| f == FINALIZER_IN_USE);

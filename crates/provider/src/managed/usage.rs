@@ -10,7 +10,8 @@ use api::{
 };
 use kube::{
     Api, ResourceExt,
-    api::{DeleteParams, Patch, PatchParams},
+    api::{ApiResource, DeleteParams, DynamicObject, ObjectMeta, Patch, PatchParams},
+    core::GroupVersionKind,
 };
 
 use crate::{
@@ -110,4 +111,47 @@ pub async fn remove<K: Managed>(ctx: &Context, mr: &K) -> Result<()> {
         .unwrap_or_else(|p| p.into_inner())
         .remove(&uid);
     Ok(())
+}
+
+/// Whether a usage still stands for a resource. A usage being deleted whose resource is
+/// gone (its finalizer was removed by hand, so it was never released) is released here,
+/// else it would keep its config from ever being deleted.
+pub async fn stands(client: &kube::Client, usage: &ObjectMeta) -> Result<bool> {
+    let (Some(_), Some(owner)) = (
+        &usage.deletion_timestamp,
+        usage.owner_references.as_ref().and_then(|o| o.first()),
+    ) else {
+        return Ok(true);
+    };
+    let (group, version) = owner
+        .api_version
+        .split_once('/')
+        .unwrap_or(("", owner.api_version.as_str()));
+    let gvk = GroupVersionKind::gvk(group, version, &owner.kind);
+    let plural = format!("{}s", owner.kind.to_ascii_lowercase());
+    let resource = ApiResource::from_gvk_with_plural(&gvk, &plural);
+    let namespace = usage.namespace.clone().unwrap_or_default();
+    let owners: Api<DynamicObject> = Api::namespaced_with(client.clone(), &namespace, &resource);
+    let alive = owners
+        .get_opt(&owner.name)
+        .await
+        .map_err(|e| Error::kube(format!("look up {} {}", owner.kind, owner.name), e))?
+        .is_some_and(|o| o.metadata.uid.as_deref() == Some(owner.uid.as_str()));
+    if alive {
+        return Ok(true);
+    }
+    let usages: Api<ProviderConfigUsage> = Api::namespaced(client.clone(), &namespace);
+    let release = serde_json::json!({ "metadata": { "finalizers": null } });
+    match usages
+        .patch(
+            &usage.name.clone().unwrap_or_default(),
+            &crate::context::merge_params(),
+            &Patch::Merge(release),
+        )
+        .await
+    {
+        Ok(_) => Ok(false),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+        Err(e) => Err(Error::kube("release an orphaned provider config usage", e)),
+    }
 }
