@@ -9,9 +9,10 @@ use std::{
 
 use api::{
     CONDITION_READY, ConditionStatus, container::Container, provider_config::ProviderConfig,
+    volume::Volume,
 };
 use kube::Api;
-use provider_docker_e2e::{TestNs, docker, docker_at, test_image, wait};
+use provider_docker_e2e::{TestNs, docker, docker_at, managed_ready, test_image, wait};
 use serde_json::json;
 
 use super::{Controller, WORLD, deadline, pick, ready, report};
@@ -82,6 +83,23 @@ async fn a_daemon_outage_is_reported_contained_and_recovered_from() -> anyhow::R
         container(&ns, &format!("kept-{i}"), None, "v1").await?;
     }
     super::all_ready(&containers, 2 * n).await?;
+    // A volume on the lost daemon, with data that must outlive the outage.
+    ns.apply_managed(
+        "Volume",
+        "kept",
+        json!({"forProvider": {}, "providerConfigRef": {"kind": "ProviderConfig", "name": "outage"}}),
+    )
+    .await?;
+    let volume = managed_ready(&ns.api::<Volume>(), "kept").await?;
+    let data = std::path::Path::new(
+        &volume
+            .status
+            .and_then(|s| s.at_provider)
+            .and_then(|a| a.mountpoint)
+            .ok_or_else(|| anyhow::anyhow!("the Volume reports no mountpoint"))?,
+    )
+    .join("kept.txt");
+    std::fs::write(&data, "kept through the outage")?;
 
     daemons(&["stop", DAEMON])?;
     let down = Instant::now();
@@ -141,6 +159,8 @@ async fn a_daemon_outage_is_reported_contained_and_recovered_from() -> anyhow::R
     )
     .await?;
     let recovered = back.elapsed();
+    managed_ready(&ns.api::<Volume>(), "kept").await?;
+    assert_eq!(std::fs::read_to_string(&data)?, "kept through the outage");
     controller.assert_no_panic();
     report(
         "daemon-outage",
@@ -151,6 +171,7 @@ async fn a_daemon_outage_is_reported_contained_and_recovered_from() -> anyhow::R
             "seconds_for_other_daemon_change": kept_change.as_secs_f64(),
             "seconds_to_all_ready_after_return": recovered.as_secs_f64(),
             "controller_restarts": 0,
+            "volume_data_kept": true,
         }),
     )?;
     ns.finish().await
