@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BENCH_ENV := .bench/env
 CARGO ?= cargo
 
-.PHONY: help env-up env-down test test-unit lint fmt demo crds build image chaos
+.PHONY: help env-up env-down test test-unit lint fmt demo crds build image chaos fuzz
 
 # The runtime image is built from a static binary made here (no registry is needed).
 STATIC_TARGET := x86_64-unknown-linux-gnu
@@ -46,6 +46,10 @@ chaos: env-up build ## the full fault campaign (make test runs one short round o
 	tests/bench/demo.sh stop
 	source $(BENCH_ENV) && CHAOS_FULL=1 $(CARGO) test --locked -p provider-docker-e2e --test chaos 2>&1 | tests/summarize.sh
 	tests/chaos/table.py
+
+FUZZ_SECONDS ?= 600
+fuzz: ## every cargo-fuzz target for FUZZ_SECONDS each (nightly); figures in target/fuzz
+	tests/fuzz.sh $(FUZZ_SECONDS)
 
 test-unit: ## only the tests that need no bench
 	$(CARGO) test --workspace --locked --lib --bins

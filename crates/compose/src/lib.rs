@@ -53,6 +53,41 @@ pub mod fuzzing {
         }
     }
 
+    /// `data` as one short-syntax entry: a port mapping, then a service's `ports`,
+    /// `expose`, `volumes`, `tmpfs`, `devices` and `extra_hosts` entry in a compose file.
+    pub fn short_syntax(data: &[u8]) {
+        let text = String::from_utf8_lossy(data);
+        let _ = crate::parse_port_mappings(&text);
+        // A double-quoted YAML scalar that holds the text as written.
+        let mut entry = String::from('"');
+        for c in text.chars() {
+            match c {
+                '\\' => entry.push_str("\\\\"),
+                '"' => entry.push_str("\\\""),
+                c if c.is_control() || c == '\u{feff}' => {
+                    entry.push_str(&format!("\\u{:04x}", u32::from(c)))
+                }
+                c => entry.push(c),
+            }
+        }
+        entry.push('"');
+        for field in [
+            "ports",
+            "expose",
+            "volumes",
+            "tmpfs",
+            "devices",
+            "extra_hosts",
+        ] {
+            let doc = format!(
+                "services:\n  s:\n    image: x\n    {field}: [{entry}]\nvolumes: {{v: {{}}}}\n"
+            );
+            if let Ok(loaded) = crate::load(&crate::LoadInput::new("compose.yaml", doc)) {
+                let _ = loaded.project.validate();
+            }
+        }
+    }
+
     /// Interpolates `data` with a small environment.
     pub fn interpolate(data: &[u8]) {
         let text = String::from_utf8_lossy(data);

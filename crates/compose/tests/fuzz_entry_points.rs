@@ -51,8 +51,43 @@ proptest! {
     }
 
     #[test]
+    fn short_syntax_target_never_panics(data in proptest::collection::vec(any::<u8>(), 0..64)) {
+        fuzzing::short_syntax(&data);
+    }
+
+    #[test]
+    fn short_syntax_target_never_panics_on_near_valid_entries(
+        data in "[0-9a-z:/.\\[\\]\\-,=~\"]{0,40}"
+    ) {
+        fuzzing::short_syntax(data.as_bytes());
+    }
+
+    #[test]
     fn interpolate_target_never_panics(data in proptest::collection::vec(any::<u8>(), 0..256)) {
         fuzzing::interpolate(&data);
+    }
+}
+
+/// A fuzz target's entry point.
+type Target = fn(&[u8]);
+
+/// The committed seed corpora of the fuzz targets.
+#[test]
+fn the_seed_corpora_run_through_their_targets() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let targets: [(&str, Target); 2] = [
+        ("parse", fuzzing::parse),
+        ("short_syntax", fuzzing::short_syntax),
+    ];
+    for (target, run) in targets {
+        let files: Vec<_> = std::fs::read_dir(seeds.join(target))
+            .unwrap()
+            .flatten()
+            .collect();
+        assert!(!files.is_empty(), "no seeds for {target}");
+        for file in files {
+            run(&std::fs::read(file.path()).unwrap());
+        }
     }
 }
 
