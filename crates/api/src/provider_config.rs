@@ -123,7 +123,7 @@ pub struct SshConfig {
 }
 
 /// What resources using a config may do on the daemon host; everything defaults to no.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct TenancyPolicy {
     /// Allow `security.privileged: true`.
@@ -142,6 +142,7 @@ pub struct TenancyPolicy {
     /// Empty: no host paths.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 64))]
+    #[x_kube(validation = kube::core::Rule::new("self.all(p, p.startsWith('/'))").message("policy.allowedHostPaths must be absolute host paths such as /srv/apps/"))]
     pub allowed_host_paths: Vec<String>,
     /// Capabilities containers may add, e.g. `NET_BIND_SERVICE`; `ALL` allows any.
     /// Dropping is always allowed.

@@ -1,6 +1,7 @@
 //! The provider, end to end: one test binary, so one provider process serves every suite
 //! (two processes reconciling the same resources would race each other).
 
+mod bad_input;
 mod container;
 mod gitops;
 mod networks_and_volumes;

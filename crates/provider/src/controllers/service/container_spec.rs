@@ -284,7 +284,7 @@ fn ports(path: &str, s: &compose::Service, out: &mut Vec<Unsupported>) -> Option
             strip_nulls(json!({
                 "containerPort": p.target,
                 "hostPort": host_port,
-                "hostIp": p.host_ip.map(|ip| ip.to_string()),
+                "hostIP": p.host_ip.map(|ip| ip.to_string()),
                 "protocol": p.protocol.to_string(),
             }))
         })

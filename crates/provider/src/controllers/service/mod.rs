@@ -52,7 +52,10 @@ impl Connector<Service> for ServiceConnector {
         let plan = match target.deleting {
             true => None,
             false => {
-                Some(plan::load(ctx, mr, &target.external_name, &target.config.endpoint).await?)
+                let plan =
+                    plan::load(ctx, mr, &target.external_name, &target.config.endpoint).await?;
+                refuse_what_the_policy_forbids(&plan, &target)?;
+                Some(plan)
             }
         };
         Ok(ServiceExternal {
@@ -62,6 +65,38 @@ impl Connector<Service> for ServiceConnector {
             plan,
         })
     }
+}
+
+/// The config's tenancy policy, checked on every child before any is made: a Service whose
+/// one member the policy refuses makes nothing at all, not its networks either.
+fn refuse_what_the_policy_forbids(plan: &Plan, target: &Target) -> Result<()> {
+    let (policy, config) = (&target.config.policy, &target.config.key);
+    let mut refusals = Vec::new();
+    for child in &plan.children {
+        let found = match child.kind {
+            ChildKind::Container => serde_json::from_value(child.for_provider.clone())
+                .map(|p| engine::policy::container_violations(&p, policy, config)),
+            ChildKind::Volume => serde_json::from_value(child.for_provider.clone())
+                .map(|p| engine::policy::volume_violations(&p, policy, config)),
+            ChildKind::Network => Ok(Vec::new()),
+        };
+        let found = found.map_err(|e| {
+            crate::error::Error::Compose(format!("{:?} {}: {e}", child.kind, child.name))
+        })?;
+        let what = match &child.member {
+            Some(member) => format!("services.{member}"),
+            None => format!("{:?} {}", child.kind, child.name),
+        };
+        refusals.extend(found.into_iter().map(|r| format!("{what}: {r}")));
+    }
+    if refusals.is_empty() {
+        return Ok(());
+    }
+    refusals.dedup();
+    Err(crate::error::Error::Policy(format!(
+        "{}; nothing of the project was made; ask the config's owner to allow it, or remove it from the compose file",
+        refusals.join("; ")
+    )))
 }
 
 /// What to change among the children.

@@ -455,7 +455,7 @@ secrets:
         let ports = &web.for_provider["ports"];
         assert_eq!(ports[0]["hostPort"], 8080);
         assert_eq!(ports[1]["containerPort"], 81);
-        assert_eq!(ports[2]["hostIp"], "::1");
+        assert_eq!(ports[2]["hostIP"], "::1");
         let paths: Vec<&str> = plan
             .unsupported
             .iter()
