@@ -530,7 +530,7 @@ fn device_requests(path: &str, s: &compose::Service, out: &mut Vec<Unsupported>)
             strip_nulls(json!({
                 "driver": r.driver,
                 "count": count,
-                "deviceIds": r.device_ids,
+                "deviceIDs": (!r.device_ids.is_empty()).then_some(&r.device_ids),
                 "capabilities": [r.capabilities],
             }))
         })

@@ -464,6 +464,63 @@ secrets:
         assert_eq!(paths, ["services.web.build", "services.web.expose"]);
     }
 
+    /// Every key a member's forProvider uses is a Container field: what serde would drop
+    /// on the way into the type (a misspelt key such as hostIp) fails here.
+    #[test]
+    fn every_translated_field_is_a_container_field() {
+        let plan = plan(
+            r#"
+services:
+  all:
+    image: busybox
+    entrypoint: [sh, -c]
+    command: ["echo hi"]
+    environment: {A: "1"}
+    working_dir: /w
+    user: "1000:1000"
+    hostname: h
+    stop_signal: SIGINT
+    stop_grace_period: 5s
+    restart: on-failure:3
+    pull_policy: always
+    healthcheck: {test: "true", interval: 1s, timeout: 2s, retries: 3, start_period: 1s}
+    ports: ["127.0.0.1:8080:80/udp"]
+    volumes: ["data:/data:ro", "/srv:/srv", {type: tmpfs, target: /t, tmpfs: {size: 1m, mode: 0o1777}}]
+    tmpfs: [/run]
+    secrets: [pw]
+    read_only: false
+    privileged: true
+    cap_add: [NET_ADMIN]
+    cap_drop: [ALL]
+    security_opt: ["no-new-privileges:true"]
+    devices: ["/dev/fuse:/dev/fuse:rwm"]
+    gpus: all
+    deploy: {resources: {limits: {cpus: "0.5", memory: 64m, pids: 10}, reservations: {memory: 32m, devices: [{driver: nvidia, device_ids: ["0"], capabilities: [gpu]}]}}}
+    pid: host
+    ipc: host
+    dns: [1.1.1.1]
+    extra_hosts: ["a:10.0.0.1"]
+    logging: {driver: json-file, options: {max-size: 1m}}
+    networks: {n: {aliases: [x], ipv4_address: 10.5.0.9}}
+networks:
+  n: {ipam: {config: [{subnet: 10.5.0.0/24}]}}
+volumes:
+  data: {}
+secrets:
+  pw: {environment: PW}
+"#,
+        )
+        .unwrap();
+        let member = plan
+            .children
+            .iter()
+            .find(|c| c.name == "shop-all-1")
+            .unwrap();
+        let typed: api::container::ContainerParameters =
+            serde_json::from_value(member.for_provider.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&typed).unwrap(), member.for_provider);
+    }
+
     #[test]
     fn shared_namespaces_wait_for_the_member_they_share() {
         let plan = plan(
