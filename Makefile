@@ -64,3 +64,7 @@ fmt: ## format the code
 
 demo: env-up build image ## bench up, provider running from its image, the quickstart applied and its status shown
 	tests/bench/demo.sh
+
+.PHONY: xpkg
+xpkg: image ## the Crossplane package target/xpkg/provider-docker.xpkg: the runtime image plus a package.yaml layer
+	package/xpkg.sh $(IMAGE) target/xpkg/provider-docker.xpkg
