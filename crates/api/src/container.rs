@@ -421,8 +421,9 @@ pub struct Logging {
 #[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Device {
-    /// Device path on the daemon host, e.g. `/dev/fuse`.
+    /// Device path on the daemon host, e.g. `/dev/fuse`: under `/dev/`, without `..`.
     #[x_kube(validation = kube::core::Rule::new("self.startsWith('/dev/')").message("devices[].hostPath must be a device path under /dev/"))]
+    #[x_kube(validation = kube::core::Rule::new("!self.split('/').exists(s, s == '..')").message("devices[].hostPath must not contain '..' segments, which could leave /dev/; name the device itself, e.g. /dev/fuse"))]
     #[schemars(length(max = 4096))]
     pub host_path: String,
     /// Path inside the container. Default: the same as hostPath.
@@ -452,6 +453,12 @@ pub struct DeviceRequest {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<Vec<String>>,
 }
+
+/// The PID modes Docker accepts; `container:` takes a name as Docker allows it, or an ID.
+const PID_MODE_RULE: &str =
+    "self == '' || self == 'host' || self.matches('^container:[a-zA-Z0-9][a-zA-Z0-9_.-]+$')";
+/// The IPC modes Docker accepts.
+const IPC_MODE_RULE: &str = "self in ['', 'host', 'private', 'shareable', 'none'] || self.matches('^container:[a-zA-Z0-9][a-zA-Z0-9_.-]+$')";
 
 /// The container as it should be on the daemon.
 #[derive(KubeSchema, Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -523,11 +530,17 @@ pub struct ContainerParameters {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]
     pub networks: Vec<NetworkAttachment>,
-    /// `host`, `private`, or `container:<name>`.
+    /// PID namespace: `host`, `container:<name>` (share another container's), or empty
+    /// for a private one (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new(PID_MODE_RULE).message("pidMode must be host, container:<name or ID> or empty (a private PID namespace)"))]
+    #[schemars(length(max = 256))]
     pub pid_mode: Option<String>,
-    /// `host`, `private`, `shareable`, `none` or `container:<name>`.
+    /// IPC namespace: `private`, `shareable` (others may join it), `none`, `host` or
+    /// `container:<name>`. Empty: the daemon's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new(IPC_MODE_RULE).message("ipcMode must be private, shareable, none, host, container:<name or ID> or empty"))]
+    #[schemars(length(max = 256))]
     pub ipc_mode: Option<String>,
     /// Host devices available inside the container.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
