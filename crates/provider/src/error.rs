@@ -70,8 +70,13 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::Engine(e) => e.class(),
-            // Conflicts and server hiccups pass; a 4xx other than conflict is ours to fix,
-            // and retrying soon is still the right thing to do.
+            // An object the API server refuses as invalid (422) is refused again until
+            // its content changes: a Service's child made from a bad compose field.
+            Self::Kube {
+                source: kube::Error::Api(s),
+                ..
+            } if s.is_invalid() => ErrorClass::User,
+            // Conflicts and server hiccups pass; retrying soon is the right thing to do.
             Self::Kube { .. } | Self::Waiting(_) => ErrorClass::Transient,
             Self::ProviderConfig(_)
             | Self::Reference(_)
@@ -97,3 +102,23 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(code: u16, reason: &str) -> Error {
+        let status = kube::core::Status::failure("refused", reason).with_code(code);
+        Error::kube("apply Container c", kube::Error::Api(Box::new(status)))
+    }
+
+    #[test]
+    fn an_object_the_api_server_finds_invalid_waits_for_the_user() {
+        assert_eq!(api_error(422, "Invalid").class(), ErrorClass::User);
+        assert_eq!(
+            api_error(500, "InternalError").class(),
+            ErrorClass::Transient
+        );
+        assert_eq!(api_error(409, "Conflict").class(), ErrorClass::Transient);
+    }
+}

@@ -1,9 +1,10 @@
 //! Scenario 8 of the fault campaign: a committed corpus of invalid and hostile manifests
 //! (`tests/chaos/bad-input/`, each saying in its first line what must answer it). Each is
 //! refused at admission with a message naming the field, or answered with `Synced=False`
-//! (a config, or a resource waiting for a reference: `Ready=False`) and a Warning Event saying what is wrong; nothing half-made
-//! is left on the daemon, the provider never panics, and a good Container applied beside
-//! them becomes Ready.
+//! (`stalled:` cases also `Stalled=True`; a config, or a resource waiting for a reference:
+//! `Ready=False`) and a Warning Event saying what is wrong; nothing half-made is left on
+//! the daemon, the provider never panics, and a good Container applied beside them
+//! becomes Ready.
 
 use std::path::PathBuf;
 
@@ -20,6 +21,8 @@ use serde_json::json;
 enum Answer {
     Admission(String),
     Synced(String),
+    /// `Synced=False` saying this, and `Stalled=True`: only the user can fix it.
+    Stalled(String),
     /// Waiting, not wrong (a reference not there yet): `Ready=False` saying for what.
     Ready(String),
     Config(String),
@@ -55,6 +58,7 @@ fn corpus() -> anyhow::Result<Vec<Case>> {
         let answer = match how {
             "admission" => Answer::Admission(says.into()),
             "synced" => Answer::Synced(says.into()),
+            "stalled" => Answer::Stalled(says.into()),
             "ready" => Answer::Ready(says.into()),
             "config" => Answer::Config(says.into()),
             other => anyhow::bail!("{file}: unknown answer {other}"),
@@ -129,7 +133,7 @@ async fn every_bad_manifest_gets_a_clear_answer_and_leaves_nothing_behind() -> a
     for case in &cases {
         let (type_, says) = match &case.answer {
             Answer::Admission(_) => continue,
-            Answer::Synced(says) => ("Synced", says),
+            Answer::Synced(says) | Answer::Stalled(says) => ("Synced", says),
             Answer::Ready(says) | Answer::Config(says) => ("Ready", says),
         };
         let objects: Api<DynamicObject> =
@@ -139,7 +143,12 @@ async fn every_bad_manifest_gets_a_clear_answer_and_leaves_nothing_behind() -> a
             &format!("{} to be answered", case.file),
             || async {
                 let o = objects.get(&case.name).await?;
-                Ok(false_condition(&o, type_).filter(|m| m.contains(says.as_str())))
+                let stalled = !matches!(case.answer, Answer::Stalled(_))
+                    || o.data["status"]["conditions"].as_array().is_some_and(|c| {
+                        c.iter()
+                            .any(|c| c["type"] == "Stalled" && c["status"] == "True")
+                    });
+                Ok(false_condition(&o, type_).filter(|m| stalled && m.contains(says.as_str())))
             },
         )
         .await;

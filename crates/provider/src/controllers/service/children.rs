@@ -60,6 +60,9 @@ pub struct Child {
     pub docker_name: String,
     /// For member Containers: the compose service.
     pub member: Option<String>,
+    /// Where in the compose project it comes from: `services.web`, `networks.back`,
+    /// `volumes.data`; messages about the child name this.
+    pub origin: String,
     /// `spec.forProvider`.
     pub for_provider: serde_json::Value,
     /// Members (child names) and what they must have reached before this one is created.
@@ -124,22 +127,44 @@ impl Child {
     }
 }
 
-/// Server-side applies a child manifest in `namespace`.
+/// One child to apply: what it is, where in the project it comes from, and the manifest.
+#[derive(Clone, Debug)]
+pub struct Applied {
+    pub kind: ChildKind,
+    pub origin: String,
+    pub manifest: serde_json::Value,
+}
+
+impl Applied {
+    pub fn name(&self) -> &str {
+        self.manifest["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+    }
+}
+
+/// Server-side applies a child manifest in `namespace`; with `dry_run` the API server
+/// only validates it (admission included) and stores nothing. A child the API server
+/// refuses is the user's to fix, named by its compose path.
 pub async fn apply(
     client: &kube::Client,
     namespace: &str,
-    kind: ChildKind,
-    manifest: &serde_json::Value,
+    child: &Applied,
+    dry_run: bool,
 ) -> Result<()> {
-    let name = manifest["metadata"]["name"].as_str().unwrap_or_default();
+    let (kind, name) = (child.kind, child.name());
+    let mut params = PatchParams::apply(FIELD_MANAGER).force();
+    params.dry_run = dry_run;
     Api::<DynamicObject>::namespaced_with(client.clone(), namespace, &kind.resource())
-        .patch(
-            name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(manifest),
-        )
+        .patch(name, &params, &Patch::Apply(&child.manifest))
         .await
-        .map_err(|e| Error::kube(format!("apply {kind:?} {name}"), e))?;
+        .map_err(|e| {
+            let action = match dry_run {
+                true => format!("validate {kind:?} {name}"),
+                false => format!("apply {kind:?} {name}"),
+            };
+            super::invalid::refused(&child.origin, kind, name, action, e)
+        })?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ mod children;
 mod container_spec;
 mod convert;
 mod files;
+mod invalid;
 mod members;
 mod plan;
 
@@ -17,7 +18,7 @@ use api::service::{MemberStatus, Service, ServiceObservation};
 use engine::observe::Readiness;
 use kube::ResourceExt;
 
-use children::{Child, ChildKind, Existing};
+use children::{Applied, Child, ChildKind, Existing};
 use members::Summary;
 pub use plan::Plan;
 
@@ -101,7 +102,10 @@ fn refuse_what_the_policy_forbids(plan: &Plan, target: &Target) -> Result<()> {
 
 /// What to change among the children.
 pub struct Changes {
-    apply: Vec<(ChildKind, serde_json::Value)>,
+    /// Missing or changed children whose dependencies allow them now.
+    apply: Vec<Applied>,
+    /// Every missing or changed child, waiting ones too: validated before any is applied.
+    validate: Vec<Applied>,
     remove: Vec<(ChildKind, String)>,
 }
 
@@ -114,6 +118,7 @@ impl ServiceExternal {
         existing: &Existing,
     ) -> (Changes, Vec<MemberStatus>, Vec<String>) {
         let mut apply = Vec::new();
+        let mut validate = Vec::new();
         let mut rows = Vec::new();
         let mut failed = Vec::new();
         for child in &plan.children {
@@ -124,8 +129,16 @@ impl ServiceExternal {
                 None => waiting_for(child, existing),
             };
             let stale = current.is_none_or(|meta| !Child::is_current(&manifest, meta));
+            let applied = Applied {
+                kind: child.kind,
+                origin: child.origin.clone(),
+                manifest,
+            };
             if stale && waiting.is_none() {
-                apply.push((child.kind, manifest));
+                apply.push(applied.clone());
+            }
+            if stale {
+                validate.push(applied);
             }
             if let Some(member) = &child.member {
                 let container = existing.containers.get(&child.name);
@@ -150,17 +163,38 @@ impl ServiceExternal {
             .into_iter()
             .filter(|(kind, name)| !planned.contains(&(*kind, name.as_str())))
             .collect();
-        (Changes { apply, remove }, rows, failed)
+        (
+            Changes {
+                apply,
+                validate,
+                remove,
+            },
+            rows,
+            failed,
+        )
     }
 
     async fn sync(&self, changes: &Changes) -> Result<String> {
+        // The API server's own admission, asked first of every child (a dry run stores
+        // nothing), so that a child it refuses leaves the project as it was, networks too,
+        // and the message names the compose field rather than the child's.
+        let mut refusals = Vec::new();
+        for child in &changes.validate {
+            match children::apply(&self.client, &self.namespace, child, true).await {
+                Err(crate::error::Error::Compose(why)) => refusals.push(why),
+                other => other?,
+            }
+        }
+        if !refusals.is_empty() {
+            return Err(crate::error::Error::Compose(format!(
+                "{}; nothing of the project was changed; fix the compose file",
+                refusals.join("; ")
+            )));
+        }
         let mut done = Vec::new();
-        for (kind, manifest) in &changes.apply {
-            children::apply(&self.client, &self.namespace, *kind, manifest).await?;
-            done.push(format!(
-                "applied {kind:?} {}",
-                manifest["metadata"]["name"].as_str().unwrap_or_default()
-            ));
+        for child in &changes.apply {
+            children::apply(&self.client, &self.namespace, child, false).await?;
+            done.push(format!("applied {:?} {}", child.kind, child.name()));
         }
         for (kind, name) in &changes.remove {
             children::delete(&self.client, &self.namespace, *kind, name).await?;

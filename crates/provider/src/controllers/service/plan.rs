@@ -240,6 +240,7 @@ pub(super) fn expand(
                 name: dns(&format!("{owner}-{svc}-{n}")),
                 docker_name: scope.container_name(svc, n),
                 member: Some(svc.to_string()),
+                origin: path.clone(),
                 for_provider: body,
                 depends_on: depends_on.clone(),
             });
@@ -336,6 +337,7 @@ fn networks(
             name: name.clone(),
             docker_name,
             member: None,
+            origin: path,
             for_provider: body,
             depends_on: Vec::new(),
         });
@@ -372,6 +374,7 @@ fn volumes(owner: &str, scope: &mut Scope, children: &mut Vec<Child>) {
             name: name.clone(),
             docker_name,
             member: None,
+            origin: format!("volumes.{key}"),
             for_provider: body,
             depends_on: Vec::new(),
         });
