@@ -1,9 +1,15 @@
 //! The tenancy policy of a provider config, checked before anything reaches the daemon:
-//! what a managed resource may do on the daemon host. Pure: spec in, refusals out.
+//! what a managed resource may do on the daemon host, and whose Docker objects it may
+//! share. The checks are pure; [`look_up`] asks the daemon who holds what a spec shares.
+
+use std::collections::{BTreeMap, HashMap};
 
 use api::{
     container::ContainerParameters, provider_config::TenancyPolicy, volume::VolumeParameters,
 };
+use bollard::query_parameters::ListContainersOptionsBuilder;
+
+use crate::{error::Result, labels, pool::Daemon};
 
 /// Docker's own capability names come with or without the `CAP_` prefix.
 fn capability(name: &str) -> String {
@@ -108,6 +114,221 @@ pub fn volume_violations(
     }
 }
 
+/// Whose a Docker object is, as its labels tell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Holder {
+    /// Not on the daemon.
+    Missing,
+    /// Not made by provider-docker: by hand, by another tool, or by Docker itself (a
+    /// volume a mount named before it existed).
+    Unmanaged,
+    /// Made by provider-docker for a resource in this namespace.
+    Namespace(String),
+}
+
+impl Holder {
+    fn of(tags: Option<&HashMap<String, String>>) -> Self {
+        let ours = tags.filter(|l| {
+            l.get(labels::MANAGED_BY).map(String::as_str) == Some(labels::MANAGED_BY_VALUE)
+        });
+        match ours.and_then(|l| l.get(labels::NAMESPACE)) {
+            Some(ns) => Self::Namespace(ns.clone()),
+            None => Self::Unmanaged,
+        }
+    }
+}
+
+/// What the daemon holds of a named volume.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VolumeFacts {
+    pub holder: Holder,
+    /// Its directory on the daemon host.
+    pub mountpoint: Option<String>,
+    /// Who holds each container that mounts it.
+    pub users: Vec<Holder>,
+}
+
+/// What the daemon holds of the Docker objects a spec would share.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// By the name or ID a `container:` mode gives.
+    pub containers: BTreeMap<String, Holder>,
+    /// By volume name.
+    pub volumes: BTreeMap<String, VolumeFacts>,
+}
+
+/// The containers whose namespaces the spec joins: (field, `container:` target, the
+/// policy setting that allows joining the host's namespace of that kind).
+fn joined(p: &ContainerParameters) -> Vec<(&'static str, &str, &'static str)> {
+    [
+        ("networkMode", p.network_mode.as_deref(), "allowHostNetwork"),
+        ("pidMode", p.pid_mode.as_deref(), "allowHostPID"),
+        ("ipcMode", p.ipc_mode.as_deref(), "allowHostIPC"),
+    ]
+    .into_iter()
+    .filter_map(|(field, mode, setting)| {
+        let target = mode?.strip_prefix("container:")?;
+        Some((field, target, setting))
+    })
+    .collect()
+}
+
+/// The volumes the spec mounts by Docker name: (field, name).
+fn named_volumes(p: &ContainerParameters) -> Vec<(String, &str)> {
+    p.mounts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let name = m.volume.as_ref()?.name.as_deref()?;
+            Some((format!("mounts[{i}].volume.name"), name))
+        })
+        .collect()
+}
+
+/// Whether joining the host's namespace of a kind is allowed, by the setting's name.
+fn host_allowed(policy: &TenancyPolicy, setting: &str) -> bool {
+    match setting {
+        "allowHostNetwork" => policy.allow_host_network,
+        "allowHostPID" => policy.allow_host_pid,
+        "allowHostIPC" => policy.allow_host_ipc,
+        _ => false,
+    }
+}
+
+/// What sharing other Docker objects comes to: refusals, and objects not there yet.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Sharing {
+    pub refusals: Vec<String>,
+    /// Containers a `container:` mode names that do not exist yet: wait for them.
+    pub missing: Vec<String>,
+}
+
+/// Whose objects the spec shares, judged against `namespace` (the resource's).
+///
+/// The rule: sharing never grants more than the policy grants directly, and one tenant
+/// never reaches another's objects.
+/// - A `container:<name>` mode may join a container provider-docker manages in the same
+///   namespace. Any other container (another namespace's, or one not made here) only when
+///   the config allows the host's namespace of that kind (`allowHostPID` for `pidMode`, ...),
+///   since joining that is no more than such a config already allows.
+/// - A volume named in `mounts[].volume.name` may be one provider-docker manages in the
+///   same namespace, or one it does not manage (missing, Docker creates it) that no
+///   container of another namespace mounts. A volume of another namespace, or one in use by
+///   another namespace's container, only when `allowedHostPaths` admits its directory on
+///   the host (a bind of that directory would be allowed anyway).
+pub fn sharing_violations(
+    p: &ContainerParameters,
+    facts: &Facts,
+    policy: &TenancyPolicy,
+    config: &str,
+    namespace: &str,
+) -> Sharing {
+    let mut out = Sharing::default();
+    let ours = |h: &Holder| matches!(h, Holder::Namespace(ns) if ns == namespace);
+    for (field, target, setting) in joined(p) {
+        if host_allowed(policy, setting) {
+            continue;
+        }
+        match facts.containers.get(target).unwrap_or(&Holder::Missing) {
+            h if ours(h) => {}
+            Holder::Missing => out.missing.push(format!(
+                "spec.forProvider.{field}: waiting for container {target} to exist"
+            )),
+            other => out.refusals.push(format!(
+                "spec.forProvider.{field}: container:{target} is {}, which is not allowed by {config} (spec.policy.{setting}); join only containers of namespace {namespace}",
+                match other {
+                    Holder::Unmanaged => "not a container provider-docker manages",
+                    _ => "a container of another namespace",
+                }
+            )),
+        }
+    }
+    for (field, name) in named_volumes(p) {
+        let Some(v) = facts.volumes.get(name) else {
+            continue;
+        };
+        let foreign = |h: &Holder| matches!(h, Holder::Namespace(ns) if ns != namespace);
+        let why = if foreign(&v.holder) {
+            "a volume of another namespace"
+        } else if v.users.iter().any(foreign) {
+            "in use by a container of another namespace"
+        } else {
+            continue;
+        };
+        if v.mountpoint
+            .as_deref()
+            .is_some_and(|m| path_allowed(policy, m))
+        {
+            continue;
+        }
+        out.refusals.push(format!(
+            "spec.forProvider.{field}: volume {name} is {why}, which is not allowed by {config}; mount a Volume of namespace {namespace} (volumeRef), or ask the config's owner to allow its directory (spec.policy.allowedHostPaths)"
+        ));
+    }
+    out
+}
+
+/// Asks the daemon who holds what the spec would share (`container:` targets, named
+/// volumes). `own` are container names the caller makes itself in `namespace` (a Service's
+/// members), taken as that namespace's without asking. Read-only: nothing is created, and
+/// a spec that shares nothing costs no call.
+pub async fn look_up(
+    daemon: &Daemon,
+    p: &ContainerParameters,
+    namespace: &str,
+    own: &[String],
+) -> Result<Facts> {
+    let mut facts = Facts::default();
+    for (_, target, _) in joined(p) {
+        if facts.containers.contains_key(target) {
+            continue;
+        }
+        let holder = match own.iter().any(|o| o == target) {
+            true => Holder::Namespace(namespace.to_string()),
+            false => match crate::containers::inspect(daemon, target).await? {
+                None => Holder::Missing,
+                Some(c) => Holder::of(c.config.as_ref().and_then(|c| c.labels.as_ref())),
+            },
+        };
+        facts.containers.insert(target.to_string(), holder);
+    }
+    for (_, name) in named_volumes(p) {
+        if facts.volumes.contains_key(name) {
+            continue;
+        }
+        let volume = crate::volumes::inspect(daemon, name).await?;
+        let filters = HashMap::from([("volume", vec![name])]);
+        let options = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let users = daemon
+            .call(
+                "list_containers",
+                "volume",
+                name,
+                daemon.timeout(),
+                |d| async move { d.list_containers(Some(options)).await },
+            )
+            .await?
+            .iter()
+            .map(|c| Holder::of(c.labels.as_ref()))
+            .collect();
+        facts.volumes.insert(
+            name.to_string(),
+            VolumeFacts {
+                holder: match &volume {
+                    None => Holder::Missing,
+                    Some(v) => Holder::of(Some(&v.labels)),
+                },
+                mountpoint: volume.map(|v| v.mountpoint),
+                users,
+            },
+        );
+    }
+    Ok(facts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +409,128 @@ mod tests {
             ..Default::default()
         };
         assert!(volume_violations(&v, &policy, "C").is_empty());
+    }
+
+    fn facts(containers: &[(&str, Holder)], volumes: &[(&str, Holder, Vec<Holder>)]) -> Facts {
+        Facts {
+            containers: containers
+                .iter()
+                .map(|(n, h)| (n.to_string(), h.clone()))
+                .collect(),
+            volumes: volumes
+                .iter()
+                .map(|(n, h, users)| {
+                    let facts = VolumeFacts {
+                        holder: h.clone(),
+                        mountpoint: Some(format!("/var/lib/docker/volumes/{n}/_data")),
+                        users: users.clone(),
+                    };
+                    (n.to_string(), facts)
+                })
+                .collect(),
+        }
+    }
+
+    fn ns(n: &str) -> Holder {
+        Holder::Namespace(n.into())
+    }
+
+    #[test]
+    fn a_container_mode_may_join_only_a_container_of_the_same_namespace() {
+        let p = container(
+            "image: x\nnetworkMode: container:mine\npidMode: container:theirs\nipcMode: container:loose",
+        );
+        let known = facts(
+            &[
+                ("mine", ns("team-a")),
+                ("theirs", ns("team-b")),
+                ("loose", Holder::Unmanaged),
+            ],
+            &[],
+        );
+        let sharing = sharing_violations(&p, &known, &TenancyPolicy::default(), "C", "team-a");
+        assert_eq!(sharing.refusals.len(), 2, "{sharing:?}");
+        assert!(sharing.refusals[0].starts_with(
+            "spec.forProvider.pidMode: container:theirs is a container of another namespace"
+        ));
+        assert!(sharing.refusals[0].contains("spec.policy.allowHostPID"));
+        assert!(sharing.refusals[1].starts_with(
+            "spec.forProvider.ipcMode: container:loose is not a container provider-docker manages"
+        ));
+        assert!(sharing.missing.is_empty());
+        // A config trusted with the host's namespaces may join any container's.
+        let trusted = TenancyPolicy {
+            allow_host_pid: true,
+            allow_host_ipc: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            sharing_violations(&p, &known, &trusted, "C", "team-a"),
+            Sharing::default()
+        );
+    }
+
+    #[test]
+    fn a_container_mode_naming_no_container_yet_waits() {
+        let p = container("image: x\npidMode: container:later");
+        let sharing =
+            sharing_violations(&p, &Facts::default(), &TenancyPolicy::default(), "C", "a");
+        assert!(sharing.refusals.is_empty());
+        assert_eq!(sharing.missing.len(), 1);
+        assert!(
+            sharing.missing[0].contains("container later"),
+            "{sharing:?}"
+        );
+    }
+
+    #[test]
+    fn a_named_volume_may_not_be_another_namespaces() {
+        let p = container(
+            "image: x\nmounts: [{mountPath: /a, volume: {name: mine}}, {mountPath: /b, volume: {name: theirs}}, {mountPath: /c, volume: {name: borrowed}}, {mountPath: /d, volume: {name: fresh}}, {mountPath: /e, volume: {name: loose}}]",
+        );
+        let known = facts(
+            &[],
+            &[
+                ("mine", ns("team-a"), vec![ns("team-a")]),
+                ("theirs", ns("team-b"), vec![]),
+                ("borrowed", Holder::Unmanaged, vec![ns("team-b")]),
+                ("fresh", Holder::Missing, vec![]),
+                ("loose", Holder::Unmanaged, vec![Holder::Unmanaged]),
+            ],
+        );
+        let sharing = sharing_violations(&p, &known, &TenancyPolicy::default(), "C", "team-a");
+        assert_eq!(sharing.refusals.len(), 2, "{sharing:?}");
+        assert!(sharing.refusals[0].starts_with(
+            "spec.forProvider.mounts[1].volume.name: volume theirs is a volume of another namespace"
+        ));
+        assert!(sharing.refusals[1].starts_with("spec.forProvider.mounts[2].volume.name: volume borrowed is in use by a container of another namespace"));
+        // A config that lets the tenant bind the volumes' directory lets it name them.
+        let binds = TenancyPolicy {
+            allowed_host_paths: vec!["/var/lib/docker/volumes".into()],
+            ..Default::default()
+        };
+        assert!(
+            sharing_violations(&p, &known, &binds, "C", "team-a")
+                .refusals
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn only_provider_docker_labels_name_a_namespace() {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<HashMap<_, _>>()
+        };
+        let managed = map(&[
+            (labels::MANAGED_BY, labels::MANAGED_BY_VALUE),
+            (labels::NAMESPACE, "team-a"),
+        ]);
+        assert_eq!(Holder::of(Some(&managed)), ns("team-a"));
+        let forged = map(&[(labels::NAMESPACE, "team-a")]);
+        assert_eq!(Holder::of(Some(&forged)), Holder::Unmanaged);
+        assert_eq!(Holder::of(None), Holder::Unmanaged);
     }
 }

@@ -324,16 +324,21 @@ impl Connector<Container> for ContainerConnector {
         let desired = if target.deleting {
             None
         } else {
-            let refusals = engine::policy::container_violations(
-                &mr.spec.for_provider,
-                &target.config.policy,
-                &target.config.key,
-            );
+            let p = &mr.spec.for_provider;
+            let (policy, config) = (&target.config.policy, &target.config.key);
+            let mut refusals = engine::policy::container_violations(p, policy, config);
+            let ns = &target.owner.namespace;
+            let facts = engine::policy::look_up(&target.config.daemon, p, ns, &[]).await?;
+            let sharing = engine::policy::sharing_violations(p, &facts, policy, config, ns);
+            refusals.extend(sharing.refusals);
             if !refusals.is_empty() {
                 return Err(Error::Policy(format!(
                     "{}; ask the config's owner to allow it, or remove it from the spec",
                     refusals.join("; ")
                 )));
+            }
+            if !sharing.missing.is_empty() {
+                return Err(Error::Waiting(sharing.missing.join("; ")));
             }
             let resolved = resolve(ctx, mr).await?;
             Some(desired_container(

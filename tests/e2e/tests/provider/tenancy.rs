@@ -111,6 +111,125 @@ async fn every_way_onto_the_host_is_refused_unless_the_config_allows_it() -> any
     ns.finish().await
 }
 
+/// Another tenant's objects on a shared daemon: joining its container's network, PID or
+/// IPC namespace, or mounting its volume by name, through Container fields or compose
+/// fields, is refused, and nothing is made; the same sharing inside one namespace works.
+#[tokio::test]
+async fn another_namespaces_containers_and_volumes_cannot_be_shared() -> anyhow::Result<()> {
+    let owner = TestNs::new("tenant-a").await?;
+    let image = test_image();
+    owner
+        .apply_managed(
+            "Container",
+            "victim",
+            json!({"forProvider": {"image": image, "ipcMode": "shareable"}}),
+        )
+        .await?;
+    owner
+        .apply_managed("Volume", "data", json!({"forProvider": {}}))
+        .await?;
+    provider_docker_e2e::ready(&owner.api(), "victim").await?;
+    provider_docker_e2e::managed_ready(&owner.api::<Volume>(), "data").await?;
+    let victim = format!("{}-victim", owner.name);
+    let data = format!("{}-data", owner.name);
+
+    let ns = TestNs::new("tenant-b").await?;
+    let join = format!("container:{victim}");
+    let cases = [
+        (
+            "joinnet",
+            json!({"image": image, "networkMode": join}),
+            "networkMode",
+        ),
+        (
+            "joinpid",
+            json!({"image": image, "pidMode": join}),
+            "pidMode",
+        ),
+        (
+            "joinipc",
+            json!({"image": image, "ipcMode": join}),
+            "ipcMode",
+        ),
+        (
+            "stealvol",
+            json!({"image": image, "mounts": [{"mountPath": "/d", "volume": {"name": data}}]}),
+            "mounts[0].volume.name",
+        ),
+    ];
+    for (name, for_provider, _) in &cases {
+        ns.apply_managed("Container", name, json!({"forProvider": for_provider}))
+            .await?;
+    }
+    let compose = format!(
+        "services:\n  side: {{image: {image}, network_mode: \"container:{victim}\"}}\n  reader: {{image: {image}, volumes: [\"loot:/d\"]}}\nvolumes:\n  loot: {{external: true, name: {data}}}\n"
+    );
+    ns.apply_managed(
+        "Service",
+        "steal",
+        json!({"forProvider": {"compose": compose}}),
+    )
+    .await?;
+    // Inside one namespace, sharing is what it always was.
+    ns.apply_managed(
+        "Container",
+        "host",
+        json!({"forProvider": {"image": image, "ipcMode": "shareable"}}),
+    )
+    .await?;
+    let host = format!("{}-host", ns.name);
+    ns.apply_managed(
+        "Container",
+        "guest",
+        json!({"forProvider": {"image": image, "pidMode": format!("container:{host}"), "ipcMode": format!("container:{host}")}}),
+    )
+    .await?;
+
+    let containers = ns.api::<Container>();
+    for (name, _, field) in &cases {
+        let message = refusal(&containers, name).await?;
+        assert!(
+            message.contains(&format!("spec.forProvider.{field}"))
+                && message.contains("another namespace"),
+            "{name}: {message}"
+        );
+        assert!(
+            inspect(&format!("{}-{name}", ns.name)).await?.is_none(),
+            "{name} reached the daemon"
+        );
+    }
+    let message = refusal(&ns.api::<api::service::Service>(), "steal").await?;
+    assert!(
+        message.contains("services.side")
+            && message.contains("networkMode")
+            && message.contains("services.reader")
+            && message.contains("volume.name"),
+        "{message}"
+    );
+    let project = docker_cli(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=com.docker.compose.project={}-steal", ns.name),
+    ])?;
+    assert!(
+        project.trim().is_empty(),
+        "the project reached the daemon: {project}"
+    );
+    let networks = docker_cli(&[
+        "network",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={}-steal", ns.name),
+    ])?;
+    assert!(networks.trim().is_empty(), "the project's network was made");
+
+    provider_docker_e2e::ready(&containers, "guest").await?;
+    ns.finish().await?;
+    owner.finish().await
+}
+
 #[tokio::test]
 async fn a_cluster_config_refuses_namespaces_it_does_not_allow() -> anyhow::Result<()> {
     let ns = TestNs::new("allowedns").await?;

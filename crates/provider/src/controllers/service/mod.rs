@@ -55,7 +55,7 @@ impl Connector<Service> for ServiceConnector {
             false => {
                 let plan =
                     plan::load(ctx, mr, &target.external_name, &target.config.endpoint).await?;
-                refuse_what_the_policy_forbids(&plan, &target)?;
+                refuse_what_the_policy_forbids(&plan, &target).await?;
                 Some(plan)
             }
         };
@@ -69,35 +69,55 @@ impl Connector<Service> for ServiceConnector {
 }
 
 /// The config's tenancy policy, checked on every child before any is made: a Service whose
-/// one member the policy refuses makes nothing at all, not its networks either.
-fn refuse_what_the_policy_forbids(plan: &Plan, target: &Target) -> Result<()> {
+/// one member the policy refuses makes nothing at all, not its networks either. Members
+/// may share each other's namespaces (they are this namespace's); any other container or
+/// named volume they share is judged by who holds it on the daemon.
+async fn refuse_what_the_policy_forbids(plan: &Plan, target: &Target) -> Result<()> {
     let (policy, config) = (&target.config.policy, &target.config.key);
+    let namespace = &target.owner.namespace;
+    let members: Vec<String> = plan
+        .children
+        .iter()
+        .filter(|c| c.kind == ChildKind::Container)
+        .map(|c| c.docker_name.clone())
+        .collect();
     let mut refusals = Vec::new();
+    let mut missing = Vec::new();
     for child in &plan.children {
+        let unreadable =
+            |e: serde_json::Error| crate::error::Error::Compose(format!("{}: {e}", child.origin));
         let found = match child.kind {
-            ChildKind::Container => serde_json::from_value(child.for_provider.clone())
-                .map(|p| engine::policy::container_violations(&p, policy, config)),
-            ChildKind::Volume => serde_json::from_value(child.for_provider.clone())
-                .map(|p| engine::policy::volume_violations(&p, policy, config)),
-            ChildKind::Network => Ok(Vec::new()),
+            ChildKind::Container => {
+                let p = serde_json::from_value(child.for_provider.clone()).map_err(unreadable)?;
+                let facts =
+                    engine::policy::look_up(&target.config.daemon, &p, namespace, &members).await?;
+                let sharing =
+                    engine::policy::sharing_violations(&p, &facts, policy, config, namespace);
+                missing.extend(sharing.missing);
+                let mut found = engine::policy::container_violations(&p, policy, config);
+                found.extend(sharing.refusals);
+                found
+            }
+            ChildKind::Volume => {
+                let p = serde_json::from_value(child.for_provider.clone()).map_err(unreadable)?;
+                engine::policy::volume_violations(&p, policy, config)
+            }
+            ChildKind::Network => Vec::new(),
         };
-        let found = found.map_err(|e| {
-            crate::error::Error::Compose(format!("{:?} {}: {e}", child.kind, child.name))
-        })?;
-        let what = match &child.member {
-            Some(member) => format!("services.{member}"),
-            None => format!("{:?} {}", child.kind, child.name),
-        };
-        refusals.extend(found.into_iter().map(|r| format!("{what}: {r}")));
+        refusals.extend(found.into_iter().map(|r| format!("{}: {r}", child.origin)));
     }
-    if refusals.is_empty() {
-        return Ok(());
+    if !refusals.is_empty() {
+        refusals.dedup();
+        return Err(crate::error::Error::Policy(format!(
+            "{}; nothing of the project was made; ask the config's owner to allow it, or remove it from the compose file",
+            refusals.join("; ")
+        )));
     }
-    refusals.dedup();
-    Err(crate::error::Error::Policy(format!(
-        "{}; nothing of the project was made; ask the config's owner to allow it, or remove it from the compose file",
-        refusals.join("; ")
-    )))
+    missing.dedup();
+    match missing.is_empty() {
+        true => Ok(()),
+        false => Err(crate::error::Error::Waiting(missing.join("; "))),
+    }
 }
 
 /// What to change among the children.
