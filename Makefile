@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BENCH_ENV := .bench/env
 CARGO ?= cargo
 
-.PHONY: help env-up env-down test test-unit lint fmt demo crds build image chaos fuzz
+.PHONY: help env-up env-down test test-unit lint fmt demo crds build image chaos fuzz bench
 
 # The runtime image is built from a static binary made here (no registry is needed).
 STATIC_TARGET := x86_64-unknown-linux-gnu
@@ -46,6 +46,13 @@ chaos: env-up build ## the full fault campaign (make test runs one short round o
 	tests/bench/demo.sh stop
 	source $(BENCH_ENV) && CHAOS_FULL=1 $(CARGO) test --locked -p provider-docker-e2e --test chaos 2>&1 | tests/summarize.sh
 	tests/chaos/table.py
+
+bench: env-up ## the benchmarks of issue #9 on a release build (BENCH=p1 runs one); figures in target/bench, table into the README
+	tests/bench/demo.sh stop
+	$(CARGO) build --release --locked -p provider-docker
+	source $(BENCH_ENV) && PROVIDER_DOCKER_BIN=$(CURDIR)/target/release/provider-docker \
+	  BENCH_COMPOSE_V2="$$(tests/bench/build-compose.sh || true)" \
+	  $(CARGO) bench --locked -p provider-docker-e2e --bench bench -- $(BENCH)
 
 FUZZ_SECONDS ?= 600
 fuzz: ## every cargo-fuzz target for FUZZ_SECONDS each (nightly); figures in target/fuzz

@@ -2,6 +2,8 @@
 //! bench's API server and Docker daemon, the provider under test, a namespace per test,
 //! and waits with deadlines.
 
+pub mod bench;
+pub mod controller;
 pub mod observed;
 pub mod provider;
 pub mod wait;
@@ -247,6 +249,16 @@ impl TestNs {
     }
 }
 
+/// True when a managed resource of any kind is Synced and Ready (any generation).
+pub fn is_ready<K: api::Managed>(r: &K) -> bool {
+    let status = r.managed_status();
+    [CONDITION_SYNCED, CONDITION_READY].iter().all(|t| {
+        status
+            .and_then(|s| s.condition(t))
+            .is_some_and(|c| c.status == ConditionStatus::True)
+    })
+}
+
 /// The status of a condition of a Container, if present and describing its generation.
 pub fn condition(c: &Container, type_: &str) -> Option<(ConditionStatus, String, Option<String>)> {
     let status = c.status.as_ref()?;
@@ -280,13 +292,7 @@ pub async fn managed_ready<K: api::Managed>(api: &Api<K>, name: &str) -> anyhow:
         &format!("{} {name} to be Ready", K::kind(&())),
         || async {
             let r = api.get(name).await?;
-            let status = r.managed_status();
-            let ok = |t: &str| {
-                status
-                    .and_then(|s| s.condition(t))
-                    .is_some_and(|c| c.status == ConditionStatus::True)
-            };
-            Ok((ok(CONDITION_SYNCED) && ok(CONDITION_READY)).then_some(r))
+            Ok(is_ready(&r).then_some(r))
         },
     )
     .await

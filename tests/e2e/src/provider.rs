@@ -16,7 +16,8 @@ use kube::{
     api::{Patch, PatchParams},
 };
 
-fn repo_root() -> PathBuf {
+/// The repository's root directory.
+pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 

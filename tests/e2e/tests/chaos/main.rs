@@ -16,14 +16,14 @@ mod writers;
 use std::{
     collections::BTreeMap,
     path::PathBuf,
-    process::Child,
     time::{Duration, Instant},
 };
 
-use api::{CONDITION_READY, CONDITION_SYNCED, ConditionStatus, Managed, container::Container};
+use api::container::Container;
 use bollard::query_parameters::ListContainersOptionsBuilder;
 use kube::{Api, api::ListParams};
-use provider_docker_e2e::{TestNs, provider, test_image, wait};
+use provider_docker_e2e::{TestNs, test_image, wait};
+pub use provider_docker_e2e::{controller::Controller, is_ready as ready};
 use serde_json::json;
 
 /// Held for writing by the scenario that restarts the API server.
@@ -72,94 +72,6 @@ fn report(scenario: &str, figures: serde_json::Value) -> anyhow::Result<()> {
     )?;
     eprintln!("{scenario}: {figures}");
     Ok(())
-}
-
-/// A provider process of the scenario's own, watching one namespace.
-struct Controller {
-    child: Option<Child>,
-    args: Vec<String>,
-    log: PathBuf,
-    restarts: u32,
-}
-
-impl Controller {
-    fn start(ns: &str, port: u16) -> anyhow::Result<Self> {
-        let args = [
-            "--namespace",
-            ns,
-            "--metrics-address",
-            &format!("127.0.0.1:{port}"),
-            "--poll-interval",
-            "30s",
-        ]
-        .map(String::from)
-        .to_vec();
-        let log = repo().join(format!("target/e2e/chaos-{ns}.log"));
-        let mut controller = Controller {
-            child: None,
-            args,
-            log,
-            restarts: 0,
-        };
-        controller.spawn()?;
-        Ok(controller)
-    }
-
-    fn spawn(&mut self) -> anyhow::Result<()> {
-        // Each start appends to the log: a restarted provider must not hide the last one's.
-        let log = self.log.with_extension(format!("{}.log", self.restarts));
-        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
-        self.child = Some(provider::spawn(&args, &log)?);
-        Ok(())
-    }
-
-    /// SIGKILL: no chance to finish anything.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn restart(&mut self) -> anyhow::Result<()> {
-        self.kill();
-        self.restarts += 1;
-        self.spawn()
-    }
-
-    /// Every log this controller wrote, for the panic check.
-    fn logs(&self) -> String {
-        (0..=self.restarts)
-            .filter_map(|i| {
-                std::fs::read_to_string(self.log.with_extension(format!("{i}.log"))).ok()
-            })
-            .collect()
-    }
-
-    /// Fails when any of its processes panicked.
-    fn assert_no_panic(&self) {
-        let logs = self.logs();
-        assert!(
-            !logs.contains("panicked"),
-            "the provider panicked: {}",
-            self.log.display()
-        );
-    }
-}
-
-impl Drop for Controller {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn ready<K: Managed>(r: &K) -> bool {
-    let status = r.managed_status();
-    [CONDITION_SYNCED, CONDITION_READY].iter().all(|t| {
-        status
-            .and_then(|s| s.condition(t))
-            .is_some_and(|c| c.status == ConditionStatus::True)
-    })
 }
 
 /// Waits until every Container in the namespace is Ready; returns how long it took.

@@ -1,0 +1,131 @@
+//! P2: a Service of N members against `docker-compose up -d` on the equivalent compose
+//! file (Debian's docker-compose 1.29; also docker compose v2 when `BENCH_COMPOSE_V2`
+//! names its binary), on the same daemon, until every member runs.
+
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use api::service::Service;
+use serde_json::json;
+
+use super::{Outcome, Row, Sizes, Stage, median, secs, track::Tracker};
+use crate::test_image;
+
+pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome> {
+    let n = sizes.p2_members;
+    let compose = compose_file(n);
+    let dir = out.join("p2");
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join("compose.yaml");
+    std::fs::write(&file, &compose)?;
+
+    let mut baselines = vec![Baseline {
+        name: "docker-compose 1.29".into(),
+        command: vec!["docker-compose".into()],
+        seconds: vec![],
+    }];
+    if let Some(v2) = std::env::var("BENCH_COMPOSE_V2")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        baselines.push(Baseline {
+            name: "docker compose v2".into(),
+            command: vec![v2],
+            seconds: vec![],
+        });
+    }
+
+    let stage = Stage::new("p2", 18492).await?;
+    let tracker = Tracker::start(stage.ns.api::<Service>()).await?;
+    let mut ours = vec![];
+    for round in 0..sizes.rounds {
+        for b in &mut baselines {
+            let project = format!("{}-{round}-{}", stage.ns.name, b.seconds.len());
+            b.seconds.push(b.up(&file, &project)?);
+            b.down(&file, &project)?;
+        }
+        tracker.clear();
+        let name = "stack".to_string();
+        let start = Instant::now();
+        stage
+            .ns
+            .apply_managed(
+                "Service",
+                &name,
+                json!({ "forProvider": { "compose": compose } }),
+            )
+            .await?;
+        let last = tracker.all_ready(&[name], sizes.deadline(n)).await?;
+        ours.push(last.duration_since(start));
+        stage.delete_all::<Service>(sizes.deadline(n)).await?;
+    }
+    stage.finish().await?;
+
+    let ours_median = median(&ours);
+    let list = |v: &[Duration]| v.iter().map(Duration::as_secs_f64).collect::<Vec<_>>();
+    let mut rows = vec![];
+    let mut figures = json!({ "members": n, "provider_seconds": list(&ours) });
+    for b in &baselines {
+        let theirs = median(&b.seconds);
+        let ratio = ours_median.as_secs_f64() / theirs.as_secs_f64().max(1e-9);
+        rows.push(Row {
+            id: "p2",
+            what: format!("Service of {n} members → Ready"),
+            provider: secs(ours_median),
+            baseline: format!("{} (`{} up -d`)", secs(theirs), b.name),
+            result: format!("{ratio:.2}×"),
+            target: "≤ 0.8×".into(),
+            met: Some(ratio <= 0.8),
+        });
+        figures[&b.name] = json!({ "seconds": list(&b.seconds), "ratio": ratio });
+    }
+    Ok(Outcome { rows, figures })
+}
+
+/// `n` services of the test image on the project's default network.
+fn compose_file(n: usize) -> String {
+    let mut out = String::from("services:\n");
+    for i in 0..n {
+        out.push_str(&format!("  s{i}:\n    image: {}\n", test_image()));
+    }
+    out
+}
+
+struct Baseline {
+    name: String,
+    command: Vec<String>,
+    seconds: Vec<Duration>,
+}
+
+impl Baseline {
+    fn compose(&self, file: &std::path::Path, project: &str, args: &[&str]) -> anyhow::Result<()> {
+        let out = Command::new(&self.command[0])
+            .args(&self.command[1..])
+            .arg("-f")
+            .arg(file)
+            .args(["-p", project])
+            .args(args)
+            .output()
+            .map_err(|e| anyhow::anyhow!("running {}: {e}", self.command[0]))?;
+        anyhow::ensure!(
+            out.status.success(),
+            "{} {args:?}: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    }
+
+    /// `up -d`, timed: the project runs when it returns.
+    fn up(&self, file: &std::path::Path, project: &str) -> anyhow::Result<Duration> {
+        let start = Instant::now();
+        self.compose(file, project, &["up", "-d"])?;
+        Ok(start.elapsed())
+    }
+
+    fn down(&self, file: &std::path::Path, project: &str) -> anyhow::Result<()> {
+        self.compose(file, project, &["down", "--timeout", "1"])
+    }
+}
