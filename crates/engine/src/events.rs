@@ -1,6 +1,7 @@
 //! One Docker event stream per daemon, kept open for as long as anyone listens:
 //! resubscribed with backoff when the daemon goes away, with a `Resync` after each
-//! (re)connection because events may have been missed meanwhile.
+//! (re)connection because events may have been missed meanwhile, and an [`Inventory`]
+//! every poll interval while connected, as the safety net for events that never came.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -8,7 +9,7 @@ use bollard::query_parameters::EventsOptionsBuilder;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::pool::Daemon;
+use crate::{inventory::Inventory, pool::Daemon};
 
 /// The kinds of Docker object whose events are watched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +37,9 @@ pub enum DaemonEvent {
     },
     /// The stream (re)connected: look at everything on this daemon again.
     Resync,
+    /// The poll: what the daemon holds now. Resources whose object differs from what
+    /// they last observed need a look.
+    Listed(Arc<Inventory>),
     /// The stream broke; the daemon may be down.
     Disconnected(String),
 }
@@ -55,8 +59,22 @@ const NOT_LABELS: &[&str] = &[
     "propagation",
 ];
 
-/// Streams the daemon's container events into `tx`, tagged with `key`, until `tx` closes.
-pub async fn watch(daemon: Arc<Daemon>, key: String, tx: mpsc::Sender<(String, DaemonEvent)>) {
+/// A duration within 10% of `base`, so that daemons and restarts do not poll in step.
+fn jittered(base: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    base.mul_f64(0.9 + f64::from(nanos % 1000) / 5000.0)
+}
+
+/// Streams the daemon's container events into `tx`, tagged with `key`, until `tx` closes;
+/// every `poll` (jittered) while connected, sends what the daemon holds.
+pub async fn watch(
+    daemon: Arc<Daemon>,
+    key: String,
+    poll: Duration,
+    tx: mpsc::Sender<(String, DaemonEvent)>,
+) {
     let mut backoff = Duration::from_millis(250);
     loop {
         if tx.is_closed() {
@@ -74,8 +92,26 @@ pub async fn watch(daemon: Arc<Daemon>, key: String, tx: mpsc::Sender<(String, D
                 )]))
                 .build();
             let mut stream = daemon.docker().events(Some(options));
+            let mut next_poll = tokio::time::Instant::now() + jittered(poll);
             let reason = loop {
-                match stream.next().await {
+                let next = tokio::select! {
+                    next = stream.next() => next,
+                    () = tokio::time::sleep_until(next_poll) => {
+                        next_poll = tokio::time::Instant::now() + jittered(poll);
+                        match Inventory::take(&daemon).await {
+                            Ok(inventory) => {
+                                let event = DaemonEvent::Listed(Arc::new(inventory));
+                                if tx.send((key.clone(), event)).await.is_err() {
+                                    return;
+                                }
+                            }
+                            // The event stream says so too when the daemon is gone.
+                            Err(e) => tracing::debug!(daemon = %daemon.name(), error = %e, "poll failed"),
+                        }
+                        continue;
+                    }
+                };
+                match next {
                     Some(Ok(message)) => {
                         use bollard::models::EventMessageTypeEnum as T;
                         let kind = match message.typ {

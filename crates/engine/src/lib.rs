@@ -6,6 +6,7 @@ pub mod containers;
 pub mod drift;
 pub mod error;
 pub mod events;
+pub mod inventory;
 pub mod labels;
 pub mod networks;
 pub mod observe;

@@ -56,10 +56,17 @@ pub enum LogFormat {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
-    /// How often every resource is checked even without Docker events (a safety net;
-    /// Docker's event stream triggers reconciles as things happen). Jittered by 10%.
+    /// How often each daemon's containers, networks and volumes are listed, as a safety
+    /// net for Docker events that never came: resources whose object the lists show
+    /// changed are reconciled (three calls per daemon, however many resources). Containers
+    /// with `imagePullPolicy: Always` are checked against their registry this often too.
+    /// Jittered by 10%.
     #[arg(long, env = "POLL_INTERVAL", default_value = "5m", value_parser = parse_duration)]
     pub poll_interval: Duration,
+    /// How often every resource is reconciled in full even when nothing says it changed
+    /// (references resolved again, every field compared with inspect). Jittered by 10%.
+    #[arg(long, env = "RESYNC_INTERVAL", default_value = "1h", value_parser = parse_duration)]
+    pub resync_interval: Duration,
     /// Reconciles running at once, per kind.
     #[arg(long, env = "MAX_RECONCILE_RATE", default_value_t = 64)]
     pub max_reconciles: u16,

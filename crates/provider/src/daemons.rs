@@ -17,14 +17,21 @@ pub type EventSender = mpsc::Sender<(String, DaemonEvent)>;
 
 pub struct Daemons {
     pool: Pool,
+    /// How often each daemon's objects are listed (the safety-net poll).
+    poll: std::time::Duration,
     watchers: Mutex<HashMap<String, (Arc<Daemon>, AbortHandle)>>,
     events: EventSender,
 }
 
 impl Daemons {
-    pub fn new(events: EventSender, observer: Option<Arc<dyn CallObserver>>) -> Self {
+    pub fn new(
+        events: EventSender,
+        observer: Option<Arc<dyn CallObserver>>,
+        poll: std::time::Duration,
+    ) -> Self {
         Self {
             pool: Pool::new(observer),
+            poll,
             watchers: Mutex::default(),
             events,
         }
@@ -45,6 +52,7 @@ impl Daemons {
             let task = tokio::spawn(engine::events::watch(
                 daemon.clone(),
                 key.to_string(),
+                self.poll,
                 self.events.clone(),
             ));
             watchers.insert(key.to_string(), (daemon.clone(), task.abort_handle()));

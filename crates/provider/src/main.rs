@@ -7,10 +7,12 @@ mod controllers;
 mod daemons;
 mod error;
 mod health;
+mod inventory;
 mod leader;
 mod managed;
 mod metrics;
 mod recorder;
+mod references;
 mod run;
 mod secrets;
 

@@ -40,10 +40,12 @@ use crate::{
     daemons::Daemons,
     error::Error,
     health::{self, Readiness},
+    inventory,
     leader::Leadership,
     managed::{self, external_name},
     metrics::{DaemonLabels, DockerCalls, KindLabels, Metrics},
     recorder::Recorder,
+    references,
 };
 
 fn receiver_stream<T: Send + 'static>(rx: mpsc::Receiver<T>) -> impl Stream<Item = T> + Send {
@@ -63,8 +65,8 @@ fn daemon_key<K: Managed>(mr: &K) -> String {
 
 /// The resources of one kind on daemon `key` that an event concerns: the one its labels
 /// name, or else the one whose external name it has; everything on the daemon for a
-/// (re)connection.
-fn targets<K: Managed>(
+/// (re)connection; after a poll, those whose object changed.
+fn targets<K: inventory::Listed>(
     store: &Store<K>,
     key: &str,
     kind: ObjectKind,
@@ -98,6 +100,7 @@ fn targets<K: Managed>(
             }
         }
         DaemonEvent::Object { .. } => vec![],
+        DaemonEvent::Listed(listed) => inventory::stale(store, key, listed),
         DaemonEvent::Resync | DaemonEvent::Disconnected(_) => store
             .state()
             .iter()
@@ -371,6 +374,7 @@ async fn controllers(
     let daemons = Arc::new(Daemons::new(
         events_tx,
         Some(Arc::new(DockerCalls(metrics.clone()))),
+        args.poll_interval,
     ));
 
     // A new or released usage changes a config's users (and whether it holds the in-use
@@ -465,6 +469,15 @@ async fn controllers(
     let (to_containers, container_triggers) = mpsc::channel(4096);
     let (to_networks, network_triggers) = mpsc::channel(4096);
     let (to_volumes, volume_triggers) = mpsc::channel(4096);
+    let (to_services, service_triggers) = mpsc::channel(256);
+    tokio::spawn(references::watch(
+        scoped(&client, ns),
+        scoped(&client, ns),
+        references::Readers {
+            containers: (containers.store(), to_containers.clone()),
+            services: (services.store(), to_services),
+        },
+    ));
     tokio::spawn(route_events(
         events_rx,
         Routes {
@@ -511,6 +524,7 @@ async fn controllers(
         .for_each(|_| futures::future::ready(()));
     let services = services
         .with_config(config.clone())
+        .reconcile_on(receiver_stream(service_triggers))
         .shutdown_on_signal()
         .run(
             |mr, ctx| managed::reconcile(mr, ctx, Arc::new(ServiceConnector)),

@@ -498,4 +498,10 @@ impl External<Container> for ContainerExternal {
         containers::remove(&self.daemon, &self.name, self.stop_timeout).await?;
         Ok(())
     }
+
+    fn polled(&self) -> bool {
+        self.desired
+            .as_ref()
+            .is_some_and(|d| d.pull_policy == api::container::PullPolicy::Always)
+    }
 }

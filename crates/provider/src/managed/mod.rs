@@ -76,6 +76,12 @@ pub trait External<K: Managed>: Send + Sync {
     /// Applies `diff`; returns what was done, for the Event.
     fn update(&self, diff: &Self::Diff) -> impl Future<Output = Result<String>> + Send;
     fn delete(&self) -> impl Future<Output = Result<()>> + Send;
+    /// Whether the object must be looked at every poll interval even when nothing on its
+    /// daemon changed (an image tag that may move in its registry). Everything else is
+    /// watched through the daemon's events and inventory, and re-read at the resync.
+    fn polled(&self) -> bool {
+        false
+    }
 }
 
 /// Where a managed resource lives on the Docker side.
@@ -113,7 +119,10 @@ pub fn external_name<K: Managed>(mr: &K) -> String {
 enum Next {
     /// The object is gone or released: wait for a change.
     Done,
-    /// All well: check again at the poll interval.
+    /// All well and watched: events and the daemon's inventory say when to look again;
+    /// a full look at the resync interval.
+    Resync,
+    /// All well, but look again at the poll interval (see [`External::polled`]).
     Poll,
     /// On its way (starting, deleting): look again soon.
     Soon,
@@ -227,7 +236,8 @@ where
             Ok(match next {
                 Next::Soon => Action::requeue(Duration::from_secs(5)),
                 Next::Waiting => Action::requeue(Duration::from_secs(2)),
-                _ => Action::requeue(jittered(ctx.args.poll_interval)),
+                Next::Poll => Action::requeue(jittered(ctx.args.poll_interval)),
+                _ => Action::requeue(jittered(ctx.args.resync_interval)),
             })
         }
         Err(e) => fail(&ctx, &*mr, &api, &mut status, e).await,
@@ -413,7 +423,11 @@ where
     let next = match observed.readiness {
         Readiness::Available(message) => {
             status.set(Condition::available(message));
-            Next::Poll
+            if external.polled() {
+                Next::Poll
+            } else {
+                Next::Resync
+            }
         }
         Readiness::Creating(message) => {
             status.set(Condition::creating(Some(message)));
