@@ -262,7 +262,7 @@ pub fn sharing_violations(
             continue;
         }
         out.refusals.push(format!(
-            "spec.forProvider.{field}: volume {name} is {why}, which is not allowed by {config}; mount a Volume of namespace {namespace} (volumeRef), or ask the config's owner to allow its directory (spec.policy.allowedHostPaths)"
+            "spec.forProvider.{field}: volume {name} is {why}, which is not allowed by {config} (spec.policy.allowedHostPaths does not admit its directory); mount a Volume of namespace {namespace} instead"
         ));
     }
     out

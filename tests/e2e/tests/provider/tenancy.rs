@@ -200,10 +200,9 @@ async fn another_namespaces_containers_and_volumes_cannot_be_shared() -> anyhow:
     }
     let message = refusal(&ns.api::<api::service::Service>(), "steal").await?;
     assert!(
-        message.contains("services.side")
-            && message.contains("networkMode")
-            && message.contains("services.reader")
-            && message.contains("volume.name"),
+        message.contains("services.side.network_mode: container:")
+            && message.contains("services.reader.volumes: volume ")
+            && message.matches("another namespace").count() == 2,
         "{message}"
     );
     let project = docker_cli(&[

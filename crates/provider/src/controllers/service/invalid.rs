@@ -87,6 +87,17 @@ pub fn compose_path(origin: &str, kind: ChildKind, field: &str) -> String {
     origin.to_string()
 }
 
+/// A message about a child's field (`spec.forProvider.<field>: why`, as the policy
+/// writes them) in compose terms: `<compose path>: why`.
+pub fn in_compose_terms(origin: &str, kind: ChildKind, message: &str) -> String {
+    match message.split_once(": ") {
+        Some((field, why)) if field.starts_with("spec.forProvider.") => {
+            format!("{}: {why}", compose_path(origin, kind, field))
+        }
+        _ => format!("{origin}: {message}"),
+    }
+}
+
 /// What the API server says about one refused field, without its `Invalid value: "x": `
 /// preamble (the value is the translated one, not the compose text).
 fn reason(message: &str) -> &str {
@@ -206,6 +217,30 @@ mod tests {
             refusal(500),
         );
         assert_eq!(e.class(), crate::error::ErrorClass::Transient);
+    }
+
+    #[test]
+    fn a_policy_refusal_of_a_member_names_the_compose_field() {
+        assert_eq!(
+            in_compose_terms(
+                "services.side",
+                ChildKind::Container,
+                "spec.forProvider.networkMode: container:x is not allowed"
+            ),
+            "services.side.network_mode: container:x is not allowed"
+        );
+        assert_eq!(
+            in_compose_terms(
+                "volumes.data",
+                ChildKind::Volume,
+                "spec.forProvider.driverOpts.device: host path /etc is not allowed"
+            ),
+            "volumes.data.driver_opts: host path /etc is not allowed"
+        );
+        assert_eq!(
+            in_compose_terms("services.a", ChildKind::Container, "odd"),
+            "services.a: odd"
+        );
     }
 
     #[test]

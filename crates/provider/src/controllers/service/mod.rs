@@ -104,7 +104,11 @@ async fn refuse_what_the_policy_forbids(plan: &Plan, target: &Target) -> Result<
             }
             ChildKind::Network => Vec::new(),
         };
-        refusals.extend(found.into_iter().map(|r| format!("{}: {r}", child.origin)));
+        refusals.extend(
+            found
+                .iter()
+                .map(|r| invalid::in_compose_terms(&child.origin, child.kind, r)),
+        );
     }
     if !refusals.is_empty() {
         refusals.dedup();
