@@ -14,6 +14,7 @@ mod metrics;
 mod recorder;
 mod references;
 mod run;
+mod safe_start;
 mod secrets;
 
 use clap::Parser;

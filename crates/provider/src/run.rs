@@ -46,6 +46,7 @@ use crate::{
     metrics::{DaemonLabels, DockerCalls, KindLabels, Metrics},
     recorder::Recorder,
     references,
+    safe_start::{self, Gate, Kind},
 };
 
 fn receiver_stream<T: Send + 'static>(rx: mpsc::Receiver<T>) -> impl Stream<Item = T> + Send {
@@ -119,6 +120,75 @@ struct Routes {
     containers: (Store<Container>, mpsc::Sender<ObjectRef<Container>>),
     networks: (Store<Network>, mpsc::Sender<ObjectRef<Network>>),
     volumes: (Store<Volume>, mpsc::Sender<ObjectRef<Volume>>),
+    gates: Gates,
+}
+
+/// One gate per controller loop, naming every kind the loop watches (safe-start). Nothing
+/// is sent to a loop that has not started: its channel would fill and stall the sender.
+#[derive(Clone)]
+struct Gates {
+    cluster_configs: Gate,
+    configs: Gate,
+    containers: Gate,
+    networks: Gate,
+    volumes: Gate,
+    services: Gate,
+}
+
+impl Gates {
+    fn new() -> Self {
+        let usages = Kind::of::<ProviderConfigUsage>();
+        Self {
+            cluster_configs: Gate::new(
+                "ClusterProviderConfig",
+                vec![Kind::of::<ClusterProviderConfig>(), usages.clone()],
+            ),
+            configs: Gate::new("ProviderConfig", vec![Kind::of::<ProviderConfig>(), usages]),
+            // A Container watches the Networks and Volumes it may wait for.
+            containers: Gate::new(
+                "Container",
+                vec![
+                    Kind::of::<Container>(),
+                    Kind::of::<Network>(),
+                    Kind::of::<Volume>(),
+                ],
+            ),
+            networks: Gate::new("Network", vec![Kind::of::<Network>()]),
+            volumes: Gate::new("Volume", vec![Kind::of::<Volume>()]),
+            // A Service watches its children too.
+            services: Gate::new(
+                "Service",
+                vec![
+                    Kind::of::<Service>(),
+                    Kind::of::<Container>(),
+                    Kind::of::<Network>(),
+                    Kind::of::<Volume>(),
+                ],
+            ),
+        }
+    }
+}
+
+/// Runs `work` once `gate`'s kinds are served; ends at SIGTERM or SIGINT if they never are.
+async fn gated(client: &kube::Client, gate: &Gate, work: impl std::future::Future<Output = ()>) {
+    let client = client.clone();
+    gate.run(
+        move |kinds| safe_start::missing(client.clone(), kinds),
+        safe_start::POLL_INTERVAL,
+        work,
+        shutdown_signal(),
+    )
+    .await
+}
+
+/// Resolves once `store` has synced, or at once if `gate`'s loop waits for its kinds.
+async fn synced_if_started<K: kube::Resource + Clone + 'static>(gate: &Gate, store: &Store<K>)
+where
+    K::DynamicType: std::hash::Hash + Eq + Clone,
+{
+    if gate.started_at_once().await {
+        synced(store).await;
+    }
 }
 
 /// Turns Docker events into reconcile triggers for the resources they concern. A network
@@ -132,13 +202,13 @@ async fn route_events(mut events: mpsc::Receiver<(String, DaemonEvent)>, routes:
                 routes.ctx.backoff.daemon_back(&key);
             }
             match config_of(&key) {
-                Some(Ok(config)) => {
+                Some(Ok(config)) if routes.gates.cluster_configs.started() => {
                     let _ = routes.cluster_configs.send(config).await;
                 }
-                Some(Err(config)) => {
+                Some(Err(config)) if routes.gates.configs.started() => {
                     let _ = routes.configs.send(config).await;
                 }
-                None => {}
+                _ => {}
             }
         }
         if let DaemonEvent::Disconnected(_) = &event {
@@ -167,14 +237,20 @@ async fn route_events(mut events: mpsc::Receiver<(String, DaemonEvent)>, routes:
                     .map(|c| ObjectRef::from(&**c)),
             );
         }
-        for target in containers {
-            let _ = routes.containers.1.send(target).await;
+        if routes.gates.containers.started() {
+            for target in containers {
+                let _ = routes.containers.1.send(target).await;
+            }
         }
-        for target in targets(&routes.networks.0, &key, ObjectKind::Network, &event) {
-            let _ = routes.networks.1.send(target).await;
+        if routes.gates.networks.started() {
+            for target in targets(&routes.networks.0, &key, ObjectKind::Network, &event) {
+                let _ = routes.networks.1.send(target).await;
+            }
         }
-        for target in targets(&routes.volumes.0, &key, ObjectKind::Volume, &event) {
-            let _ = routes.volumes.1.send(target).await;
+        if routes.gates.volumes.started() {
+            for target in targets(&routes.volumes.0, &key, ObjectKind::Volume, &event) {
+                let _ = routes.volumes.1.send(target).await;
+            }
         }
         let depth = |tx: usize, cap: usize| (cap - tx) as i64;
         for (kind, (free, max)) in [
@@ -212,6 +288,7 @@ async fn watch_config_secrets(
     client: kube::Client,
     namespace: Option<String>,
     stores: Stores,
+    gates: Gates,
     to_cluster_configs: mpsc::Sender<ObjectRef<ClusterProviderConfig>>,
     to_configs: mpsc::Sender<ObjectRef<ProviderConfig>>,
 ) {
@@ -226,13 +303,15 @@ async fn watch_config_secrets(
         let Ok(secret) = secret else { continue };
         let (ns, name) = (secret.namespace().unwrap_or_default(), secret.name_any());
         for config in stores.cluster_configs.state() {
-            if config.spec.daemon.reads_secret(None, &ns, &name) {
+            if gates.cluster_configs.started() && config.spec.daemon.reads_secret(None, &ns, &name)
+            {
                 let _ = to_cluster_configs.send(ObjectRef::from(&*config)).await;
             }
         }
         for config in stores.configs.state() {
             let own = config.namespace();
-            if own.as_deref() == Some(ns.as_str())
+            if gates.configs.started()
+                && own.as_deref() == Some(ns.as_str())
                 && config.spec.daemon.reads_secret(own.as_deref(), &ns, &name)
             {
                 let _ = to_configs.send(ObjectRef::from(&*config)).await;
@@ -427,7 +506,9 @@ async fn controllers(
         args: args.clone(),
     });
 
-    // Ready once every cache has its first full list; recounted resources feed the gauges.
+    // Ready once every cache has its first full list (a kind waiting for its CRD has none,
+    // and does not hold readiness back); recounted resources feed the gauges.
+    let gates = Gates::new();
     {
         let stores = (
             containers.store(),
@@ -436,14 +517,15 @@ async fn controllers(
             ctx.stores.clone(),
         );
         let metrics = metrics.clone();
+        let g = gates.clone();
         tokio::spawn(async move {
             let (c, n, v, s) = stores;
             futures::future::join5(
-                synced(&c),
-                synced(&n),
-                synced(&v),
-                synced(&s.cluster_configs),
-                synced(&s.configs),
+                synced_if_started(&g.containers, &c),
+                synced_if_started(&g.networks, &n),
+                synced_if_started(&g.volumes, &v),
+                synced_if_started(&g.cluster_configs, &s.cluster_configs),
+                synced_if_started(&g.configs, &s.configs),
             )
             .await;
             readiness.set(true);
@@ -463,6 +545,7 @@ async fn controllers(
         client.clone(),
         namespace.clone(),
         ctx.stores.clone(),
+        gates.clone(),
         to_cluster_configs.clone(),
         to_configs.clone(),
     ));
@@ -488,6 +571,7 @@ async fn controllers(
             containers: (containers.store(), to_containers),
             networks: (networks.store(), to_networks),
             volumes: (volumes.store(), to_volumes),
+            gates: gates.clone(),
         },
     ));
 
@@ -545,12 +629,12 @@ async fn controllers(
 
     tracing::info!(namespace = ns.unwrap_or("*"), "provider-docker started");
     tokio::join!(
-        containers,
-        networks,
-        volumes,
-        services,
-        cluster_configs,
-        configs
+        gated(&client, &gates.containers, containers),
+        gated(&client, &gates.networks, networks),
+        gated(&client, &gates.volumes, volumes),
+        gated(&client, &gates.services, services),
+        gated(&client, &gates.cluster_configs, cluster_configs),
+        gated(&client, &gates.configs, configs),
     );
     tracing::info!("provider-docker stopped");
     Ok(())
