@@ -581,7 +581,13 @@ async fn dry_run_apply(client: &kube::Client, object: &Value) -> anyhow::Result<
     let obj: DynamicObject = serde_json::from_value(object.clone())?;
     let types = obj.types.clone().context("no apiVersion/kind")?;
     let gvk = GroupVersionKind::try_from(&types)?;
-    let (resource, _) = kube::discovery::pinned_kind(client, &gvk).await?;
+    // Discovery serves a CRD's kind a moment after the CRD is Established.
+    let (resource, _) = wait::value(
+        DEADLINE,
+        &format!("{} to be served", types.kind),
+        || async { Ok(Some(kube::discovery::pinned_kind(client, &gvk).await?)) },
+    )
+    .await?;
     let name = obj.metadata.name.clone().context("no name")?;
     let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
     Ok(api
@@ -1064,6 +1070,17 @@ fn private_api_server(dir: &Path) -> anyhow::Result<(Child, PathBuf)> {
     Ok((Child(child), private))
 }
 
+/// Applies `object`, retrying while discovery does not list its kind yet: a CRD is
+/// Established a moment before the API server's discovery serves it.
+async fn apply_once_served(client: &kube::Client, object: &Value) -> anyhow::Result<()> {
+    let what = format!("{} {} to apply", object["kind"], object["metadata"]["name"]);
+    wait::until(DEADLINE, &what, || async {
+        provider_docker_e2e::apply_yaml(client, None, &object.to_string()).await?;
+        Ok(true)
+    })
+    .await
+}
+
 async fn client_for(kubeconfig: &Path) -> anyhow::Result<kube::Client> {
     let config = kube::config::Kubeconfig::read_from(kubeconfig)?;
     let config =
@@ -1099,7 +1116,7 @@ async fn a_provider_serves_the_kinds_whose_crds_exist_and_starts_the_others_once
         "metadata": {"name": "default"},
         "spec": {"host": std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())},
     });
-    provider_docker_e2e::apply_yaml(&client, None, &config.to_string()).await?;
+    apply_once_served(&client, &config).await?;
 
     let metrics = format!("127.0.0.1:{}", free_port()?);
     let log = dir.join("provider.log");
@@ -1118,7 +1135,7 @@ async fn a_provider_serves_the_kinds_whose_crds_exist_and_starts_the_others_once
         "metadata": {"name": network, "namespace": "default"},
         "spec": {"forProvider": {"driver": "bridge"}},
     });
-    provider_docker_e2e::apply_yaml(&client, None, &manifest.to_string()).await?;
+    apply_once_served(&client, &manifest).await?;
     let networks: Api<Network> = Api::namespaced(client.clone(), "default");
     managed_ready(&networks, &network).await?;
     let said = std::fs::read_to_string(&log)?;
@@ -1140,7 +1157,7 @@ async fn a_provider_serves_the_kinds_whose_crds_exist_and_starts_the_others_once
         "metadata": {"name": container, "namespace": "default"},
         "spec": {"forProvider": {"image": test_image(), "networks": [{"networkRef": {"name": network}}]}},
     });
-    provider_docker_e2e::apply_yaml(&client, None, &manifest.to_string()).await?;
+    apply_once_served(&client, &manifest).await?;
     let containers: Api<Container> = Api::namespaced(client.clone(), "default");
     ready(&containers, &container).await?;
     let said = std::fs::read_to_string(&log)?;
