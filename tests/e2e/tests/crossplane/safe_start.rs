@@ -158,5 +158,12 @@ async fn a_provider_serves_the_kinds_whose_crds_exist_and_starts_the_others_once
         Ok(networks.get_opt(&network).await?.is_none())
     })
     .await?;
+    // And the CRDs with what is left of theirs, so little of the private cluster stays in
+    // the bench's etcd.
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in first.iter().chain(&containers_crd) {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        crds.delete(&name, &Default::default()).await?;
+    }
     Ok(())
 }
