@@ -67,8 +67,10 @@ pub struct RunArgs {
     /// (references resolved again, every field compared with inspect). Jittered by 10%.
     #[arg(long, env = "RESYNC_INTERVAL", default_value = "1h", value_parser = parse_duration)]
     pub resync_interval: Duration,
-    /// Reconciles running at once, per kind.
-    #[arg(long, env = "MAX_RECONCILE_RATE", default_value_t = 64)]
+    /// Reconciles running at once, per kind. Docker calls are bounded per daemon apart
+    /// (`--max-concurrent-operations`); this bound only keeps a flood of new resources from
+    /// waiting long for their first status.
+    #[arg(long, env = "MAX_RECONCILE_RATE", default_value_t = 256)]
     pub max_reconciles: u16,
     /// Docker API calls at once per daemon, unless its provider config says otherwise.
     #[arg(long, env = "MAX_CONCURRENT_OPERATIONS", default_value_t = 16)]

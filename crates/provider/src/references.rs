@@ -6,7 +6,7 @@ use api::{container::Container, service::Service};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{
-    Api, ResourceExt,
+    Api, Resource, ResourceExt,
     core::PartialObjectMeta,
     runtime::{
         WatchStreamExt,
@@ -123,6 +123,52 @@ pub async fn watch(
             &name,
         );
     }
+}
+
+/// The Containers of `store` that may wait for `dependency` (a Network or Volume they
+/// reference by name or selector), once it is Ready: their reconcile takes it from there
+/// instead of waiting for a requeue.
+pub fn waiting_on<K: api::Managed>(
+    store: &Store<Container>,
+    dependency: &K,
+) -> Vec<ObjectRef<Container>> {
+    if !is_ready(dependency) {
+        return vec![];
+    }
+    let (namespace, name) = (
+        dependency.meta().namespace.as_deref(),
+        dependency.name_any(),
+    );
+    let network = K::kind(&()) == "Network";
+    store
+        .state()
+        .iter()
+        .filter(|c| c.meta().namespace.as_deref() == namespace && !is_ready(&***c))
+        .filter(|c| {
+            let p = &c.spec.for_provider;
+            let named = |r: &Option<api::container::LocalReference>| {
+                r.as_ref().is_some_and(|r| r.name == name)
+            };
+            if network {
+                p.networks
+                    .iter()
+                    .any(|a| named(&a.network_ref) || a.network_selector.is_some())
+            } else {
+                p.mounts
+                    .iter()
+                    .filter_map(|m| m.volume.as_ref())
+                    .any(|v| named(&v.volume_ref) || v.volume_selector.is_some())
+            }
+        })
+        .map(|c| ObjectRef::from(&**c))
+        .collect()
+}
+
+/// Ready, as a Container that references it reads it.
+fn is_ready<K: api::Managed>(mr: &K) -> bool {
+    mr.managed_status()
+        .and_then(|s| s.condition(api::CONDITION_READY))
+        .is_some_and(|c| c.status == api::ConditionStatus::True)
 }
 
 #[cfg(test)]

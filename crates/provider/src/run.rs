@@ -343,6 +343,25 @@ where
     }
 }
 
+/// A controller of a managed kind whose cache leaves out what grows with every resource
+/// and that no reconcile reads: `managedFields` and kubectl's last-applied annotation
+/// (a second copy of the whole object). Status writes are server-side applies and need
+/// neither.
+fn lean_controller<K: Managed>(api: Api<K>) -> Controller<K> {
+    let (reader, writer) = kube::runtime::reflector::store();
+    let stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .modify(|o: &mut K| {
+            o.meta_mut().managed_fields = None;
+            if let Some(a) = o.meta_mut().annotations.as_mut() {
+                a.remove("kubectl.kubernetes.io/last-applied-configuration");
+            }
+        })
+        .reflect(writer)
+        .touched_objects();
+    Controller::for_stream(stream, reader)
+}
+
 /// Resolves once the store has its first full list. `Store::wait_until_ready` wakes only
 /// one waiter (the controller's own), so it is polled with a short timeout instead.
 async fn synced<K: kube::Resource + Clone + 'static>(store: &Store<K>)
@@ -483,11 +502,25 @@ async fn controllers(
                 .then(|| ObjectRef::new(&r.name).within(&usage.namespace().unwrap_or_default()))
         },
     );
-    let containers = Controller::new(scoped::<Container>(&client, ns), watcher::Config::default());
-    let networks = Controller::new(scoped::<Network>(&client, ns), watcher::Config::default());
-    let volumes = Controller::new(scoped::<Volume>(&client, ns), watcher::Config::default());
+    // A Container waiting for a Network or Volume it references goes on once that is Ready.
+    let containers = lean_controller(scoped::<Container>(&client, ns));
+    let waiting = containers.store();
+    let containers = containers
+        .watches(
+            scoped::<Network>(&client, ns),
+            watcher::Config::default(),
+            {
+                let waiting = waiting.clone();
+                move |n| references::waiting_on(&waiting, &n)
+            },
+        )
+        .watches(scoped::<Volume>(&client, ns), watcher::Config::default(), {
+            move |v| references::waiting_on(&waiting, &v)
+        });
+    let networks = lean_controller(scoped::<Network>(&client, ns));
+    let volumes = lean_controller(scoped::<Volume>(&client, ns));
     // A Service reacts to its children: a member becoming healthy may let the next start.
-    let services = Controller::new(scoped::<Service>(&client, ns), watcher::Config::default())
+    let services = lean_controller(scoped::<Service>(&client, ns))
         .owns(scoped::<Container>(&client, ns), watcher::Config::default())
         .owns(scoped::<Network>(&client, ns), watcher::Config::default())
         .owns(scoped::<Volume>(&client, ns), watcher::Config::default());

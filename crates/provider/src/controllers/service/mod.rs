@@ -14,6 +14,8 @@ mod plan;
 
 use std::{collections::BTreeMap, sync::Arc};
 
+use futures::{StreamExt, TryStreamExt};
+
 use api::service::{MemberStatus, Service, ServiceObservation};
 use engine::observe::Readiness;
 use kube::ResourceExt;
@@ -203,8 +205,17 @@ impl ServiceExternal {
         // nothing), so that a child it refuses leaves the project as it was, networks too,
         // and the message names the compose field rather than the child's.
         let mut refusals = Vec::new();
-        for child in &changes.validate {
-            match children::apply(&self.client, &self.namespace, child, true).await {
+        let validations: Vec<_> = changes
+            .validate
+            .iter()
+            .map(|child| children::apply(&self.client, &self.namespace, child, true))
+            .collect();
+        let validated: Vec<Result<()>> = futures::stream::iter(validations)
+            .buffered(APPLY_CONCURRENCY)
+            .collect()
+            .await;
+        for result in validated {
+            match result {
                 Err(crate::error::Error::Compose(why)) => refusals.push(why),
                 other => other?,
             }
@@ -216,8 +227,18 @@ impl ServiceExternal {
             )));
         }
         let mut done = Vec::new();
+        // Children are independent objects (a member waits for its network itself), so
+        // they are applied together: a project of thirty is one round trip, not thirty.
+        let applies: Vec<_> = changes
+            .apply
+            .iter()
+            .map(|child| children::apply(&self.client, &self.namespace, child, false))
+            .collect();
+        futures::stream::iter(applies)
+            .buffered(APPLY_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
         for child in &changes.apply {
-            children::apply(&self.client, &self.namespace, child, false).await?;
             done.push(format!("applied {:?} {}", child.kind, child.name()));
         }
         for (kind, name) in &changes.remove {
@@ -231,6 +252,9 @@ impl ServiceExternal {
         Existing::list(&self.client, &self.namespace, &self.service.name_any()).await
     }
 }
+
+/// Children applied (or validated) at once.
+const APPLY_CONCURRENCY: usize = 16;
 
 /// What a member not created yet still waits for, if anything.
 fn waiting_for(child: &Child, existing: &Existing) -> Option<String> {
