@@ -58,7 +58,10 @@ async fn measure(sizes: &Sizes, daemon_names: &[String]) -> anyhow::Result<Outco
         let (kind, spec) = match i % 10 {
             0 => ("Network", json!({})),
             1 => ("Volume", json!({})),
-            _ => ("Container", json!({ "image": test_image() })),
+            _ => (
+                "Container",
+                json!({ "image": test_image(), "stopGracePeriod": "1s" }),
+            ),
         };
         plan.push((
             kind,

@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use api::service::Service;
+use api::{container::Container, service::Service};
 use serde_json::json;
 
 use super::{Outcome, Row, Sizes, Stage, median, secs, track::Tracker};
@@ -39,7 +39,8 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
 
     let stage = Stage::new("p2", 18492).await?;
     let tracker = Tracker::start(stage.ns.api::<Service>()).await?;
-    let mut ours = vec![];
+    let members = Tracker::start(stage.ns.api::<Container>()).await?;
+    let (mut ours, mut first_member, mut last_member) = (vec![], vec![], vec![]);
     for round in 0..sizes.rounds {
         for b in &mut baselines {
             let project = format!("{}-{round}-{}", stage.ns.name, b.seconds.len());
@@ -47,6 +48,7 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
             b.down(&file, &project)?;
         }
         tracker.clear();
+        members.clear();
         let name = "stack".to_string();
         let start = Instant::now();
         stage
@@ -59,6 +61,10 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
             .await?;
         let last = tracker.all_ready(&[name], sizes.deadline(n)).await?;
         ours.push(last.duration_since(start));
+        if let Some((first, last)) = members.span() {
+            first_member.push(first.duration_since(start));
+            last_member.push(last.duration_since(start));
+        }
         stage.delete_all::<Service>(sizes.deadline(n)).await?;
     }
     stage.finish().await?;
@@ -66,7 +72,12 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
     let ours_median = median(&ours);
     let list = |v: &[Duration]| v.iter().map(Duration::as_secs_f64).collect::<Vec<_>>();
     let mut rows = vec![];
-    let mut figures = json!({ "members": n, "provider_seconds": list(&ours) });
+    let mut figures = json!({
+        "members": n,
+        "provider_seconds": list(&ours),
+        "seconds_to_first_member_status": list(&first_member),
+        "seconds_to_last_member_ready": list(&last_member),
+    });
     for b in &baselines {
         let theirs = median(&b.seconds);
         let ratio = ours_median.as_secs_f64() / theirs.as_secs_f64().max(1e-9);
@@ -88,7 +99,10 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
 fn compose_file(n: usize) -> String {
     let mut out = String::from("services:\n");
     for i in 0..n {
-        out.push_str(&format!("  s{i}:\n    image: {}\n", test_image()));
+        out.push_str(&format!(
+            "  s{i}:\n    image: {}\n    stop_grace_period: 1s\n",
+            test_image()
+        ));
     }
     out
 }

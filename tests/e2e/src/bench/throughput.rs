@@ -103,7 +103,9 @@ pub async fn apply_containers(
     apply_all(
         ns,
         names.iter().map(|name| {
-            let mut for_provider = json!({ "image": test_image() });
+            // busybox as PID 1 ignores SIGTERM: a short grace keeps deletions (between
+            // rounds, not measured) from waiting out Docker's default ten seconds.
+            let mut for_provider = json!({ "image": test_image(), "stopGracePeriod": "1s" });
             if let (Some(body), Some(more)) = (for_provider.as_object_mut(), extra.as_object()) {
                 body.extend(more.clone());
             }
@@ -146,6 +148,7 @@ async fn raw_loop(n: usize, prefix: &str) -> anyhow::Result<Duration> {
                 let name = format!("{prefix}-raw-{i}");
                 let body = ContainerCreateBody {
                     image: Some(test_image()),
+                    stop_timeout: Some(1),
                     labels: Some(HashMap::from([(RAW_LABEL.to_string(), prefix.to_string())])),
                     host_config: Some(HostConfig {
                         restart_policy: Some(RestartPolicy {

@@ -95,6 +95,13 @@ impl Tracker {
         }
     }
 
+    /// When the first resource got its first status and when the last one became Ready,
+    /// over every resource seen (for a breakdown of where the time went).
+    pub fn span(&self) -> Option<(Instant, Instant)> {
+        let s = self.stamps.lock().unwrap_or_else(|e| e.into_inner());
+        Some((*s.first_status.values().min()?, *s.ready.values().max()?))
+    }
+
     /// For each name applied at the given instant, how long until its first status.
     pub fn first_status_gaps(&self, applied: &HashMap<String, Instant>) -> Vec<Duration> {
         let s = self.stamps.lock().unwrap_or_else(|e| e.into_inner());
