@@ -164,6 +164,25 @@ pub fn waiting_on<K: api::Managed>(
         .collect()
 }
 
+/// Watches the Networks or Volumes of `api` and reconciles the Containers of `containers`
+/// that wait for one as soon as it is Ready, until the watch ends. Never waits on `to`.
+pub async fn watch_dependencies<K: api::Managed>(
+    api: Api<K>,
+    containers: Store<Container>,
+    to: mpsc::Sender<ObjectRef<Container>>,
+) {
+    let dependencies = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .touched_objects();
+    futures::pin_mut!(dependencies);
+    while let Some(dependency) = dependencies.next().await {
+        let Ok(dependency) = dependency else { continue };
+        for container in waiting_on(&containers, &dependency) {
+            let _ = to.try_send(container);
+        }
+    }
+}
+
 /// Ready, as a Container that references it reads it.
 fn is_ready<K: api::Managed>(mr: &K) -> bool {
     mr.managed_status()

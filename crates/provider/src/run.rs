@@ -144,15 +144,7 @@ impl Gates {
                 vec![Kind::of::<ClusterProviderConfig>(), usages.clone()],
             ),
             configs: Gate::new("ProviderConfig", vec![Kind::of::<ProviderConfig>(), usages]),
-            // A Container watches the Networks and Volumes it may wait for.
-            containers: Gate::new(
-                "Container",
-                vec![
-                    Kind::of::<Container>(),
-                    Kind::of::<Network>(),
-                    Kind::of::<Volume>(),
-                ],
-            ),
+            containers: Gate::new("Container", vec![Kind::of::<Container>()]),
             networks: Gate::new("Network", vec![Kind::of::<Network>()]),
             volumes: Gate::new("Volume", vec![Kind::of::<Volume>()]),
             // A Service watches its children too.
@@ -502,21 +494,7 @@ async fn controllers(
                 .then(|| ObjectRef::new(&r.name).within(&usage.namespace().unwrap_or_default()))
         },
     );
-    // A Container waiting for a Network or Volume it references goes on once that is Ready.
     let containers = lean_controller(scoped::<Container>(&client, ns));
-    let waiting = containers.store();
-    let containers = containers
-        .watches(
-            scoped::<Network>(&client, ns),
-            watcher::Config::default(),
-            {
-                let waiting = waiting.clone();
-                move |n| references::waiting_on(&waiting, &n)
-            },
-        )
-        .watches(scoped::<Volume>(&client, ns), watcher::Config::default(), {
-            move |v| references::waiting_on(&waiting, &v)
-        });
     let networks = lean_controller(scoped::<Network>(&client, ns));
     let volumes = lean_controller(scoped::<Volume>(&client, ns));
     // A Service reacts to its children: a member becoming healthy may let the next start.
@@ -583,6 +561,7 @@ async fn controllers(
         to_configs.clone(),
     ));
     let (to_containers, container_triggers) = mpsc::channel(4096);
+    let (waiting, to_waiting) = (containers.store(), to_containers.clone());
     let (to_networks, network_triggers) = mpsc::channel(4096);
     let (to_volumes, volume_triggers) = mpsc::channel(4096);
     let (to_services, service_triggers) = mpsc::channel(256);
@@ -659,6 +638,29 @@ async fn controllers(
         .shutdown_on_signal()
         .run(provider_config::reconcile, error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
+
+    // A Container waiting for a Network or Volume it references goes on once that is
+    // Ready; each watch starts once its kind is served, like that kind's own loop.
+    {
+        let (client, gates, networks) = (
+            client.clone(),
+            gates.clone(),
+            scoped::<Network>(&client, ns),
+        );
+        let (waiting, to_waiting) = (waiting.clone(), to_waiting.clone());
+        tokio::spawn(async move {
+            let watch = references::watch_dependencies(networks, waiting, to_waiting);
+            gated(&client, &gates.networks, watch).await
+        });
+    }
+    {
+        let (client, gates, volumes) =
+            (client.clone(), gates.clone(), scoped::<Volume>(&client, ns));
+        tokio::spawn(async move {
+            let watch = references::watch_dependencies(volumes, waiting, to_waiting);
+            gated(&client, &gates.volumes, watch).await
+        });
+    }
 
     tracing::info!(namespace = ns.unwrap_or("*"), "provider-docker started");
     tokio::join!(
