@@ -384,6 +384,20 @@ pub fn exec(container: &str, cmd: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
+/// Runs `tests/bench/daemons.sh ARGS` (the bench's extra Docker daemons); returns its
+/// stdout, trimmed; fails with its stderr.
+pub fn bench_daemons(args: &[&str]) -> anyhow::Result<String> {
+    let out = std::process::Command::new(provider::repo_root().join("tests/bench/daemons.sh"))
+        .args(args)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "daemons.sh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?.trim().to_string())
+}
+
 /// Runs the docker CLI with `args`; fails with its stderr.
 pub fn docker_cli(args: &[&str]) -> anyhow::Result<String> {
     let out = std::process::Command::new("docker").args(args).output()?;

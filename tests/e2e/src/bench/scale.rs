@@ -2,26 +2,15 @@
 //! over several Docker daemons that the benchmark starts beside the bench: the time until
 //! all are Ready, and the controller's memory.
 
-use std::{process::Command, time::Instant};
+use std::time::Instant;
 
 use api::{container::Container, network::Network, volume::Volume};
 use serde_json::json;
 
 use super::{Outcome, Row, Sizes, Stage, secs, throughput::apply_all, track::Tracker};
-use crate::{provider, test_image};
+use crate::test_image;
 
-/// Runs `tests/bench/daemons.sh ARGS`; returns its stdout.
-fn daemons(args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(provider::repo_root().join("tests/bench/daemons.sh"))
-        .args(args)
-        .output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "daemons.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_string())
-}
+use crate::bench_daemons as daemons;
 
 pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
     let names: Vec<String> = (1..=sizes.p5_daemons)

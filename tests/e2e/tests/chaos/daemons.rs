@@ -2,10 +2,7 @@
 //! the other daemon carry on; the lost daemon's resources say so, and recover by
 //! themselves when it returns, without restarting the controller.
 
-use std::{
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use api::{
     CONDITION_READY, ConditionStatus, container::Container, provider_config::ProviderConfig,
@@ -20,17 +17,7 @@ use super::{Controller, WORLD, deadline, pick, ready, report};
 /// The bench daemon the outage stops: one of this scenario's own.
 const DAEMON: &str = "chaos";
 
-fn daemons(args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(super::repo().join("tests/bench/daemons.sh"))
-        .args(args)
-        .output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "daemons.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_string())
-}
+use provider_docker_e2e::bench_daemons as daemons;
 
 /// A Container on the ProviderConfig `config` (or the default), with env `MARK=mark`.
 async fn container(
