@@ -40,7 +40,7 @@ test: env-up build image ## bench up, then every test (unit and end-to-end)
 	tests/bench/demo.sh stop
 	source $(BENCH_ENV) && $(CARGO) test --workspace --locked 2>&1 | tests/summarize.sh
 	# After the suite: search everything it produced for the secrets it planted.
-	source $(BENCH_ENV) && $(CARGO) test --locked -p provider-docker-e2e --test secrets_scan 2>&1 | tests/summarize.sh
+	source $(BENCH_ENV) && $(CARGO) test --workspace --locked --test secrets_scan 2>&1 | tests/summarize.sh
 
 chaos: env-up build ## the full fault campaign (make test runs one short round of each); figures in target/chaos
 	tests/bench/demo.sh stop
@@ -64,7 +64,7 @@ test-unit: ## only the tests that need no bench
 lint: ## formatting and clippy, warnings are errors
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	$(CARGO) clippy --locked -p provider-docker-e2e --test secrets_scan -- -D warnings
+	$(CARGO) clippy --workspace --locked --test secrets_scan -- -D warnings
 
 fmt: ## format the code
 	$(CARGO) fmt --all

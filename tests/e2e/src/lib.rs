@@ -23,6 +23,11 @@ use kube::{
 /// The generous deadline tests wait for behaviour with (timing targets live in benchmarks).
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
+/// How long a test namespace may take to go. Deletion goes through the controller
+/// manager's namespace controller, whose retries back off for a minute and more after an
+/// API server restart (chaos scenario 2), while the provider releases every resource.
+const NAMESPACE_DEADLINE: Duration = Duration::from_secs(240);
+
 /// The image every test container runs: busybox serving HTTP on port 80 from /www.
 pub fn test_image() -> String {
     std::env::var("PROVIDER_DOCKER_TEST_IMAGE")
@@ -180,11 +185,15 @@ impl TestNs {
         namespaces
             .delete(&self.name, &DeleteParams::default())
             .await?;
-        wait::until(DEADLINE, &format!("namespace {} to go", self.name), || {
-            let namespaces = namespaces.clone();
-            let name = self.name.clone();
-            async move { Ok(namespaces.get_opt(&name).await?.is_none()) }
-        })
+        wait::until(
+            NAMESPACE_DEADLINE,
+            &format!("namespace {} to go", self.name),
+            || {
+                let namespaces = namespaces.clone();
+                let name = self.name.clone();
+                async move { Ok(namespaces.get_opt(&name).await?.is_none()) }
+            },
+        )
         .await
     }
 }
@@ -369,44 +378,59 @@ pub async fn inspect_on(
     }
 }
 
-/// Runs a command in a container with the docker CLI; returns its stdout.
-pub fn exec(container: &str, cmd: &[&str]) -> anyhow::Result<String> {
-    let out = std::process::Command::new("docker")
-        .arg("exec")
-        .arg(container)
-        .args(cmd)
+/// How long one CLI call of a test may take before it is killed and fails: a hung call
+/// (say `docker stop` waiting on a container the controller already restarted) must fail
+/// the test, never stall the suite.
+const CLI_TIMEOUT: &str = "180";
+
+/// Runs `program args` under coreutils `timeout`; returns its stdout, trimmed when `trim`;
+/// fails with its stderr, or says it timed out.
+fn run_bounded(program: &std::path::Path, args: &[&str], trim: bool) -> anyhow::Result<String> {
+    let out = std::process::Command::new("timeout")
+        .args(["--kill-after=10", CLI_TIMEOUT])
+        .arg(program)
+        .args(args)
         .output()?;
+    let shown = format!("{} {args:?}", program.display());
+    anyhow::ensure!(
+        out.status.code() != Some(124),
+        "{shown} did not finish within {CLI_TIMEOUT} s"
+    );
     anyhow::ensure!(
         out.status.success(),
-        "docker exec {container} {cmd:?}: {}",
+        "{shown}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Ok(String::from_utf8(out.stdout)?)
+    let stdout = String::from_utf8(out.stdout)?;
+    Ok(if trim {
+        stdout.trim().to_string()
+    } else {
+        stdout
+    })
+}
+
+/// Runs a command in a container with the docker CLI; returns its stdout.
+pub fn exec(container: &str, cmd: &[&str]) -> anyhow::Result<String> {
+    run_bounded(
+        "docker".as_ref(),
+        &[&["exec", container][..], cmd].concat(),
+        false,
+    )
 }
 
 /// Runs `tests/bench/daemons.sh ARGS` (the bench's extra Docker daemons); returns its
 /// stdout, trimmed; fails with its stderr.
 pub fn bench_daemons(args: &[&str]) -> anyhow::Result<String> {
-    let out = std::process::Command::new(provider::repo_root().join("tests/bench/daemons.sh"))
-        .args(args)
-        .output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "daemons.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_string())
+    run_bounded(
+        &provider::repo_root().join("tests/bench/daemons.sh"),
+        args,
+        true,
+    )
 }
 
 /// Runs the docker CLI with `args`; fails with its stderr.
 pub fn docker_cli(args: &[&str]) -> anyhow::Result<String> {
-    let out = std::process::Command::new("docker").args(args).output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?)
+    run_bounded("docker".as_ref(), args, false)
 }
 
 /// `GET path` on `address` (HTTP/1.0); returns the status code and body.

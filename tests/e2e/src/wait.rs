@@ -2,6 +2,9 @@
 
 use std::{future::Future, time::Duration};
 
+/// The least time one check may take, even once the deadline has passed.
+const ATTEMPT_FLOOR: Duration = Duration::from_secs(5);
+
 /// Polls `check` every 100 ms until it returns true; fails after `deadline` naming `what`.
 pub async fn until<F, Fut>(deadline: Duration, what: &str, mut check: F) -> anyhow::Result<()>
 where
@@ -24,10 +27,13 @@ where
     let start = tokio::time::Instant::now();
     let mut last_error = None;
     loop {
-        match get().await {
-            Ok(Some(v)) => return Ok(v),
-            Ok(None) => {}
-            Err(e) => last_error = Some(e),
+        // A check that hangs (a wedged daemon, say) fails at the deadline too.
+        let left = deadline.saturating_sub(start.elapsed()).max(ATTEMPT_FLOOR);
+        match tokio::time::timeout(left, get()).await {
+            Ok(Ok(Some(v))) => return Ok(v),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => last_error = Some(e),
+            Err(_) => last_error = Some(anyhow::anyhow!("a check did not answer within {left:?}")),
         }
         if start.elapsed() > deadline {
             anyhow::bail!(
