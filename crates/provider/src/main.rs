@@ -1,5 +1,6 @@
 //! provider-docker: the controller binary.
 
+mod backoff;
 mod cli;
 mod config;
 mod context;
@@ -13,6 +14,7 @@ mod managed;
 mod metrics;
 mod recorder;
 mod references;
+mod routing;
 mod run;
 mod safe_start;
 mod secrets;

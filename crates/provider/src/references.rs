@@ -95,11 +95,11 @@ pub async fn watch(
     readers: Readers,
 ) {
     let secrets = watcher(secrets, watcher::Config::default())
-        .default_backoff()
+        .backoff(crate::backoff::watch_backoff())
         .touched_objects()
         .map(|o| o.map(|o| (Source::Secret, o.namespace(), o.name_any())));
     let config_maps = watcher(config_maps, watcher::Config::default())
-        .default_backoff()
+        .backoff(crate::backoff::watch_backoff())
         .touched_objects()
         .map(|o| o.map(|o| (Source::ConfigMap, o.namespace(), o.name_any())));
     let changes = futures::stream::select(secrets, config_maps);
@@ -172,7 +172,7 @@ pub async fn watch_dependencies<K: api::Managed>(
     to: mpsc::Sender<ObjectRef<Container>>,
 ) {
     let dependencies = watcher(api, watcher::Config::default())
-        .default_backoff()
+        .backoff(crate::backoff::watch_backoff())
         .touched_objects();
     futures::pin_mut!(dependencies);
     while let Some(dependency) = dependencies.next().await {

@@ -11,10 +11,6 @@ use api::{
     service::Service,
     volume::Volume,
 };
-use engine::{
-    events::{DaemonEvent, ObjectKind},
-    labels,
-};
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::core::PartialObjectMeta;
@@ -31,7 +27,6 @@ use tokio::sync::mpsc;
 
 use crate::{
     cli::RunArgs,
-    config::key_of,
     context::{Context, Stores},
     controllers::{
         container::ContainerConnector, network::NetworkConnector, provider_config,
@@ -40,12 +35,11 @@ use crate::{
     daemons::Daemons,
     error::Error,
     health::{self, Readiness},
-    inventory,
     leader::Leadership,
-    managed::{self, external_name},
-    metrics::{DaemonLabels, DockerCalls, KindLabels, Metrics},
+    managed,
+    metrics::{DockerCalls, Metrics},
     recorder::Recorder,
-    references,
+    references, routing,
     safe_start::{self, Gate, Kind},
 };
 
@@ -58,81 +52,16 @@ fn error_policy<K>(_: Arc<K>, error: &Error, _: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(5))
 }
 
-/// The daemon a managed resource uses, as the pool names it.
-fn daemon_key<K: Managed>(mr: &K) -> String {
-    let r = &mr.managed_spec().provider_config_ref;
-    key_of(r.kind, mr.namespace().as_deref(), &r.name)
-}
-
-/// The resources of one kind on daemon `key` that an event concerns: the one its labels
-/// name, or else the one whose external name it has; everything on the daemon for a
-/// (re)connection; after a poll, those whose object changed.
-fn targets<K: inventory::Listed>(
-    store: &Store<K>,
-    key: &str,
-    kind: ObjectKind,
-    event: &DaemonEvent,
-) -> Vec<ObjectRef<K>> {
-    let ours = |mr: &K| daemon_key(mr) == key;
-    match event {
-        DaemonEvent::Object {
-            kind: k,
-            name,
-            labels: l,
-            ..
-        } if *k == kind => {
-            match (
-                l.get(labels::KIND),
-                l.get(labels::NAMESPACE),
-                l.get(labels::NAME),
-            ) {
-                (Some(label_kind), Some(ns), Some(n)) if *label_kind == K::kind(&()) => {
-                    vec![ObjectRef::new(n).within(ns)]
-                }
-                _ => {
-                    let Some(name) = name else { return vec![] };
-                    store
-                        .state()
-                        .iter()
-                        .filter(|mr| ours(mr) && external_name(&***mr) == *name)
-                        .map(|mr| ObjectRef::from(&**mr))
-                        .collect()
-                }
-            }
-        }
-        DaemonEvent::Object { .. } => vec![],
-        DaemonEvent::Listed(listed) => inventory::stale(store, key, listed),
-        DaemonEvent::Resync | DaemonEvent::Disconnected(_) => store
-            .state()
-            .iter()
-            .filter(|mr| ours(mr))
-            .map(|mr| ObjectRef::from(&**mr))
-            .collect(),
-    }
-}
-
-/// The stores and trigger channels of the managed kinds, for event routing.
-struct Routes {
-    metrics: Arc<Metrics>,
-    ctx: Arc<Context>,
-    cluster_configs: mpsc::Sender<ObjectRef<ClusterProviderConfig>>,
-    configs: mpsc::Sender<ObjectRef<ProviderConfig>>,
-    containers: (Store<Container>, mpsc::Sender<ObjectRef<Container>>),
-    networks: (Store<Network>, mpsc::Sender<ObjectRef<Network>>),
-    volumes: (Store<Volume>, mpsc::Sender<ObjectRef<Volume>>),
-    gates: Gates,
-}
-
 /// One gate per controller loop, naming every kind the loop watches (safe-start). Nothing
 /// is sent to a loop that has not started: its channel would fill and stall the sender.
 #[derive(Clone)]
-struct Gates {
-    cluster_configs: Gate,
-    configs: Gate,
-    containers: Gate,
-    networks: Gate,
-    volumes: Gate,
-    services: Gate,
+pub struct Gates {
+    pub cluster_configs: Gate,
+    pub configs: Gate,
+    pub containers: Gate,
+    pub networks: Gate,
+    pub volumes: Gate,
+    pub services: Gate,
 }
 
 impl Gates {
@@ -183,97 +112,6 @@ where
     }
 }
 
-/// Turns Docker events into reconcile triggers for the resources they concern. A network
-/// (dis)connection also reconciles the container, which may need reconnecting.
-async fn route_events(mut events: mpsc::Receiver<(String, DaemonEvent)>, routes: Routes) {
-    while let Some((key, event)) = events.recv().await {
-        if matches!(event, DaemonEvent::Resync | DaemonEvent::Disconnected(_)) {
-            // The daemon came or went: its config says so at once, and what backed off
-            // while it was away is tried again now.
-            if let DaemonEvent::Resync = event {
-                routes.ctx.backoff.daemon_back(&key);
-            }
-            match config_of(&key) {
-                Some(Ok(config)) if routes.gates.cluster_configs.started() => {
-                    let _ = routes.cluster_configs.send(config).await;
-                }
-                Some(Err(config)) if routes.gates.configs.started() => {
-                    let _ = routes.configs.send(config).await;
-                }
-                _ => {}
-            }
-        }
-        if let DaemonEvent::Disconnected(_) = &event {
-            routes
-                .metrics
-                .event_stream_reconnects
-                .get_or_create(&DaemonLabels {
-                    daemon: key.clone(),
-                })
-                .inc();
-        }
-        let mut containers = targets(&routes.containers.0, &key, ObjectKind::Container, &event);
-        if let DaemonEvent::Object {
-            kind: ObjectKind::Network,
-            container: Some(id),
-            ..
-        } = &event
-        {
-            containers.extend(
-                routes
-                    .containers
-                    .0
-                    .state()
-                    .iter()
-                    .filter(|c| c.at_provider().and_then(|a| a.id.as_deref()) == Some(id.as_str()))
-                    .map(|c| ObjectRef::from(&**c)),
-            );
-        }
-        if routes.gates.containers.started() {
-            for target in containers {
-                let _ = routes.containers.1.send(target).await;
-            }
-        }
-        if routes.gates.networks.started() {
-            for target in targets(&routes.networks.0, &key, ObjectKind::Network, &event) {
-                let _ = routes.networks.1.send(target).await;
-            }
-        }
-        if routes.gates.volumes.started() {
-            for target in targets(&routes.volumes.0, &key, ObjectKind::Volume, &event) {
-                let _ = routes.volumes.1.send(target).await;
-            }
-        }
-        let depth = |tx: usize, cap: usize| (cap - tx) as i64;
-        for (kind, (free, max)) in [
-            (
-                "Container",
-                (
-                    routes.containers.1.capacity(),
-                    routes.containers.1.max_capacity(),
-                ),
-            ),
-            (
-                "Network",
-                (
-                    routes.networks.1.capacity(),
-                    routes.networks.1.max_capacity(),
-                ),
-            ),
-            (
-                "Volume",
-                (routes.volumes.1.capacity(), routes.volumes.1.max_capacity()),
-            ),
-        ] {
-            routes
-                .metrics
-                .queue_depth
-                .get_or_create(&KindLabels { kind: kind.into() })
-                .set(depth(free, max));
-        }
-    }
-}
-
 /// Reconciles the configs that read a Secret whenever it changes, so rotated keys are
 /// picked up at once. Only metadata is watched: no Secret value is held here.
 async fn watch_config_secrets(
@@ -288,7 +126,7 @@ async fn watch_config_secrets(
         scoped::<PartialObjectMeta<Secret>>(&client, namespace.as_deref()),
         watcher::Config::default(),
     )
-    .default_backoff()
+    .backoff(crate::backoff::watch_backoff())
     .touched_objects();
     futures::pin_mut!(secrets);
     while let Some(secret) = secrets.next().await {
@@ -312,17 +150,6 @@ async fn watch_config_secrets(
     }
 }
 
-/// The config a daemon key names (see `config::key_of`).
-fn config_of(
-    key: &str,
-) -> Option<Result<ObjectRef<ClusterProviderConfig>, ObjectRef<ProviderConfig>>> {
-    match key.split('/').collect::<Vec<_>>()[..] {
-        ["ClusterProviderConfig", name] => Some(Ok(ObjectRef::new(name))),
-        ["ProviderConfig", ns, name] => Some(Err(ObjectRef::new(name).within(ns))),
-        _ => None,
-    }
-}
-
 /// `Api::all`, or `Api::namespaced` when the controller watches one namespace.
 fn scoped<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
 where
@@ -335,14 +162,32 @@ where
     }
 }
 
+/// What on a managed resource calls for a reconcile: its spec (the generation), its
+/// deletion, the Docker name it should have and whether it is paused. The provider's own
+/// writes (status, finalizer, create-pending/succeeded, the default external-name) change
+/// none of these, so they do not each bring a second reconcile that only re-reads Docker.
+fn reconcile_worthy<K: Managed>(mr: &K) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut hash = std::collections::hash_map::DefaultHasher::new();
+    (
+        mr.meta().generation,
+        mr.meta().deletion_timestamp.is_some(),
+        managed::external_name(mr),
+        api::is_paused(mr),
+    )
+        .hash(&mut hash);
+    Some(hash.finish())
+}
+
 /// A controller of a managed kind whose cache leaves out what grows with every resource
 /// and that no reconcile reads: `managedFields` and kubectl's last-applied annotation
 /// (a second copy of the whole object). Status writes are server-side applies and need
-/// neither.
+/// neither. Only changes that [`reconcile_worthy`] sees trigger a reconcile; the cache
+/// still holds every version.
 fn lean_controller<K: Managed>(api: Api<K>) -> Controller<K> {
     let (reader, writer) = kube::runtime::reflector::store();
     let stream = watcher(api, watcher::Config::default())
-        .default_backoff()
+        .backoff(crate::backoff::watch_backoff())
         .modify(|o: &mut K| {
             o.meta_mut().managed_fields = None;
             if let Some(a) = o.meta_mut().annotations.as_mut() {
@@ -350,8 +195,9 @@ fn lean_controller<K: Managed>(api: Api<K>) -> Controller<K> {
             }
         })
         .reflect(writer)
-        .touched_objects();
-    Controller::for_stream(stream, reader)
+        .touched_objects()
+        .predicate_filter(reconcile_worthy::<K>, Default::default());
+    Controller::for_stream(stream, reader).trigger_backoff(crate::backoff::watch_backoff())
 }
 
 /// Resolves once the store has its first full list. `Store::wait_until_ready` wakes only
@@ -473,6 +319,7 @@ async fn controllers(
         Api::<ClusterProviderConfig>::all(client.clone()),
         watcher::Config::default(),
     )
+    .trigger_backoff(crate::backoff::watch_backoff())
     .watches(
         scoped::<ProviderConfigUsage>(&client, ns),
         watcher::Config::default(),
@@ -485,6 +332,7 @@ async fn controllers(
         scoped::<ProviderConfig>(&client, ns),
         watcher::Config::default(),
     )
+    .trigger_backoff(crate::backoff::watch_backoff())
     .watches(
         scoped::<ProviderConfigUsage>(&client, ns),
         watcher::Config::default(),
@@ -573,9 +421,9 @@ async fn controllers(
             services: (services.store(), to_services),
         },
     ));
-    tokio::spawn(route_events(
+    tokio::spawn(routing::route_events(
         events_rx,
-        Routes {
+        routing::Routes {
             metrics: metrics.clone(),
             ctx: ctx.clone(),
             cluster_configs: to_cluster_configs.clone(),
