@@ -80,6 +80,9 @@ pub async fn watch(
         if tx.is_closed() {
             return;
         }
+        // What the daemon said of itself may be out of date whenever the stream breaks or
+        // comes back (a restart, an upgrade).
+        daemon.forget_facts();
         if daemon.docker().ping().await.is_ok() {
             backoff = Duration::from_millis(250);
             if tx.send((key.clone(), DaemonEvent::Resync)).await.is_err() {
@@ -145,6 +148,7 @@ pub async fn watch(
                 }
             };
             tracing::info!(daemon = %daemon.name(), %reason, "docker event stream lost; resubscribing");
+            daemon.forget_facts();
             if tx
                 .send((key.clone(), DaemonEvent::Disconnected(reason)))
                 .await

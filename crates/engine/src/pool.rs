@@ -44,6 +44,8 @@ pub struct Daemon {
     docker: Docker,
     limit: Semaphore,
     observer: Option<Arc<dyn CallObserver>>,
+    /// What the daemon last said about itself, and when (see `system::describe_recent`).
+    pub(crate) facts: std::sync::Mutex<Option<(std::time::Instant, crate::system::DaemonFacts)>>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -107,6 +109,7 @@ impl Daemon {
             settings,
             docker,
             observer,
+            facts: Default::default(),
         })
     }
 

@@ -1,5 +1,7 @@
 //! What a daemon says about itself: the health check behind a provider config's `Ready`.
 
+use std::time::{Duration, Instant};
+
 use crate::{error::Result, pool::Daemon};
 
 /// A daemon's version and resources.
@@ -11,6 +13,34 @@ pub struct DaemonFacts {
     pub arch: Option<String>,
     pub cpus: Option<i64>,
     pub memory_bytes: Option<i64>,
+}
+
+/// The daemon's facts as it told them within `max_age`, or else asked again. Configs are
+/// reconciled whenever a resource starts or stops using them, hundreds of times while a
+/// batch is applied; the daemon is asked at most once per `max_age` of those. The event
+/// stream forgets the facts whenever it (re)connects or breaks, so an outage is seen at
+/// once.
+pub async fn describe_recent(daemon: &Daemon, max_age: Duration) -> Result<DaemonFacts> {
+    let recent = daemon
+        .facts
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .filter(|(at, _)| at.elapsed() < max_age)
+        .map(|(_, facts)| facts.clone());
+    if let Some(facts) = recent {
+        return Ok(facts);
+    }
+    let facts = describe(daemon).await?;
+    *daemon.facts.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), facts.clone()));
+    Ok(facts)
+}
+
+impl Daemon {
+    /// Drops the remembered facts: the next `describe_recent` asks the daemon.
+    pub fn forget_facts(&self) {
+        *self.facts.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }
 
 /// Asks the daemon for its version and resources; fails if it does not answer in time.

@@ -143,3 +143,38 @@ async fn a_changed_secret_rolls_the_containers_that_read_it_at_once() -> anyhow:
     controller.assert_no_panic();
     ns.finish().await
 }
+
+#[tokio::test]
+async fn a_batch_of_resources_asks_the_daemon_about_itself_rarely_not_per_resource()
+-> anyhow::Result<()> {
+    let ns = TestNs::new_without_provider("poll-facts").await?;
+    let port = 18473;
+    let started = std::time::Instant::now();
+    let controller = Controller::start_with(&ns.name, port, &[])?;
+    let containers = ns.api::<Container>();
+    let names: Vec<String> = (0..12).map(|i| format!("batch-{i}")).collect();
+    for name in &names {
+        ns.apply_managed(
+            "Container",
+            name,
+            json!({"forProvider": {"image": provider_docker_e2e::test_image()}}),
+        )
+        .await?;
+    }
+    for name in &names {
+        ready(&containers, name).await?;
+    }
+    // Every new user reconciles the config; its daemon check (version and info) is made
+    // afresh only when the last is 10 s old, or the config or the event stream changed.
+    let infos = calls(port, "info").await?;
+    let bound = 2.0 + (started.elapsed().as_secs_f64() / 10.0).ceil();
+    assert!(
+        infos <= bound,
+        "{infos} info calls for {} resources in {:?} (at most {bound})",
+        names.len(),
+        started.elapsed()
+    );
+    assert!(infos >= 1.0, "the config's daemon was never checked");
+    controller.assert_no_panic();
+    ns.finish().await
+}

@@ -71,6 +71,9 @@ impl ConfigKind for ProviderConfig {
 
 /// How often a config's daemon is checked.
 const CHECK_EVERY: Duration = Duration::from_secs(30);
+/// How old the daemon's answer may be when a config is reconciled for a change of its
+/// users rather than for its check.
+const FACTS_MAX_AGE: Duration = Duration::from_secs(10);
 
 pub async fn reconcile<C: ConfigKind>(config: Arc<C>, ctx: Arc<Context>) -> Result<Action> {
     let name = config.name_any();
@@ -123,7 +126,15 @@ pub async fn reconcile<C: ConfigKind>(config: Arc<C>, ctx: Arc<Context>) -> Resu
     .await;
     let ready = match settings.and_then(|s| ctx.daemons.get(&key, &s).map_err(Error::from)) {
         Err(e) => Err(e),
-        Ok(daemon) => engine::system::describe(&daemon).await.map_err(Error::from),
+        Ok(daemon) => {
+            // A change of the config itself always asks the daemon afresh.
+            if status.observed_generation != old.observed_generation {
+                daemon.forget_facts();
+            }
+            engine::system::describe_recent(&daemon, FACTS_MAX_AGE)
+                .await
+                .map_err(Error::from)
+        }
     };
     match ready {
         Ok(facts) => {
