@@ -418,6 +418,16 @@ pub fn exec(container: &str, cmd: &[&str]) -> anyhow::Result<String> {
     )
 }
 
+/// Percentile `p` (0-100) of `values`, nearest rank; zero for none.
+pub fn percentile(values: &[Duration], p: usize) -> Duration {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    match sorted.len() {
+        0 => Duration::ZERO,
+        n => sorted[((n * p).div_ceil(100)).clamp(1, n) - 1],
+    }
+}
+
 /// Runs `tests/bench/daemons.sh ARGS` (the bench's extra Docker daemons); returns its
 /// stdout, trimmed; fails with its stderr.
 pub fn bench_daemons(args: &[&str]) -> anyhow::Result<String> {

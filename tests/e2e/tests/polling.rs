@@ -25,14 +25,9 @@ async fn calls(port: u16, op: &str) -> anyhow::Result<f64> {
     ))
 }
 
-#[tokio::test]
-async fn an_idle_poll_lists_each_daemon_instead_of_inspecting_each_resource() -> anyhow::Result<()>
-{
-    let ns = TestNs::new_without_provider("poll-idle").await?;
-    let port = 18471;
-    let controller = Controller::start_with(&ns.name, port, &["--poll-interval", "1s"])?;
-    let containers = ns.api::<Container>();
-    let names: Vec<String> = (0..5).map(|i| format!("idle-{i}")).collect();
+/// Applies `n` Containers `<prefix>-<i>` of the test image; returns `n` once all are Ready.
+async fn all_ready(ns: &TestNs, prefix: &str, n: usize) -> anyhow::Result<usize> {
+    let names: Vec<String> = (0..n).map(|i| format!("{prefix}-{i}")).collect();
     for name in &names {
         ns.apply_managed(
             "Container",
@@ -41,9 +36,20 @@ async fn an_idle_poll_lists_each_daemon_instead_of_inspecting_each_resource() ->
         )
         .await?;
     }
+    let containers = ns.api::<Container>();
     for name in &names {
         ready(&containers, name).await?;
     }
+    Ok(n)
+}
+
+#[tokio::test]
+async fn an_idle_poll_lists_each_daemon_instead_of_inspecting_each_resource() -> anyhow::Result<()>
+{
+    let ns = TestNs::new_without_provider("poll-idle").await?;
+    let port = 18471;
+    let controller = Controller::start_with(&ns.name, port, &["--poll-interval", "1s"])?;
+    all_ready(&ns, "idle", 5).await?;
 
     // The reconciles that Ready's own status writes trigger are over once two polls
     // pass without an inspect.
@@ -151,27 +157,14 @@ async fn a_batch_of_resources_asks_the_daemon_about_itself_rarely_not_per_resour
     let port = 18473;
     let started = std::time::Instant::now();
     let controller = Controller::start_with(&ns.name, port, &[])?;
-    let containers = ns.api::<Container>();
-    let names: Vec<String> = (0..12).map(|i| format!("batch-{i}")).collect();
-    for name in &names {
-        ns.apply_managed(
-            "Container",
-            name,
-            json!({"forProvider": {"image": provider_docker_e2e::test_image()}}),
-        )
-        .await?;
-    }
-    for name in &names {
-        ready(&containers, name).await?;
-    }
+    let n = all_ready(&ns, "batch", 12).await?;
     // Every new user reconciles the config; its daemon check (version and info) is made
     // afresh only when the last is 10 s old, or the config or the event stream changed.
     let infos = calls(port, "info").await?;
     let bound = 2.0 + (started.elapsed().as_secs_f64() / 10.0).ceil();
     assert!(
         infos <= bound,
-        "{infos} info calls for {} resources in {:?} (at most {bound})",
-        names.len(),
+        "{infos} info calls for {n} resources in {:?} (at most {bound})",
         started.elapsed()
     );
     assert!(infos >= 1.0, "the config's daemon was never checked");

@@ -18,7 +18,7 @@ use kube::{Api, ResourceExt, api::DeleteParams, api::ListParams};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::{TestNs, controller::Controller, http_get, provider, wait};
+use crate::{TestNs, controller::Controller, http_get, percentile, provider, wait};
 
 /// How big each benchmark is: the sizes, or a quick round that proves the harness.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -235,16 +235,6 @@ fn median(values: &[Duration]) -> Duration {
     let mut sorted = values.to_vec();
     sorted.sort();
     sorted.get(sorted.len() / 2).copied().unwrap_or_default()
-}
-
-/// Percentile `p` (0-100) of `values`, nearest rank.
-fn percentile(values: &[Duration], p: usize) -> Duration {
-    let mut sorted = values.to_vec();
-    sorted.sort();
-    match sorted.len() {
-        0 => Duration::ZERO,
-        n => sorted[((n * p).div_ceil(100)).clamp(1, n) - 1],
-    }
 }
 
 /// A namespace and a provider of the benchmark's own, as a user runs it (default flags,

@@ -178,10 +178,5 @@ async fn count(
 
 /// Percentile `p` (0-100) of `values`, in seconds.
 fn percentile(values: &[Duration], p: usize) -> f64 {
-    let mut sorted: Vec<f64> = values.iter().map(Duration::as_secs_f64).collect();
-    sorted.sort_by(f64::total_cmp);
-    match sorted.len() {
-        0 => 0.0,
-        n => sorted[((n * p).div_ceil(100)).clamp(1, n) - 1],
-    }
+    provider_docker_e2e::percentile(values, p).as_secs_f64()
 }
