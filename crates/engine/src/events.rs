@@ -80,9 +80,6 @@ pub async fn watch(
         if tx.is_closed() {
             return;
         }
-        // What the daemon said of itself may be out of date whenever the stream breaks or
-        // comes back (a restart, an upgrade).
-        daemon.forget_facts();
         if daemon.docker().ping().await.is_ok() {
             backoff = Duration::from_millis(250);
             if tx.send((key.clone(), DaemonEvent::Resync)).await.is_err() {
@@ -148,6 +145,8 @@ pub async fn watch(
                 }
             };
             tracing::info!(daemon = %daemon.name(), %reason, "docker event stream lost; resubscribing");
+            // What the daemon said of itself may be out of date from here on (a restart,
+            // an upgrade): the config this event reconciles asks afresh.
             daemon.forget_facts();
             if tx
                 .send((key.clone(), DaemonEvent::Disconnected(reason)))

@@ -18,8 +18,7 @@ pub struct DaemonFacts {
 /// The daemon's facts as it told them within `max_age`, or else asked again. Configs are
 /// reconciled whenever a resource starts or stops using them, hundreds of times while a
 /// batch is applied; the daemon is asked at most once per `max_age` of those. The event
-/// stream forgets the facts whenever it (re)connects or breaks, so an outage is seen at
-/// once.
+/// stream forgets the facts when it breaks, so an outage is seen at once.
 pub async fn describe_recent(daemon: &Daemon, max_age: Duration) -> Result<DaemonFacts> {
     let recent = daemon
         .facts
