@@ -171,3 +171,72 @@ async fn a_batch_of_resources_asks_the_daemon_about_itself_rarely_not_per_resour
     controller.assert_no_panic();
     ns.finish().await
 }
+
+/// Container reconciles the provider on `port` has finished with `result` (any if None).
+async fn reconciles(port: u16, result: Option<&str>) -> anyhow::Result<f64> {
+    let mut labels = vec![("kind", "Container")];
+    labels.extend(result.map(|r| ("result", r)));
+    Ok(metric(
+        &scrape(port).await?,
+        "provider_docker_reconciles_total",
+        &labels,
+    ))
+}
+
+#[tokio::test]
+async fn only_changes_a_reconcile_reads_trigger_one() -> anyhow::Result<()> {
+    let ns = TestNs::new_without_provider("poll-quiet").await?;
+    let port = 18474;
+    // Nothing periodic: every reconcile below is one a change triggered.
+    let controller = Controller::start_with(
+        &ns.name,
+        port,
+        &["--poll-interval", "1h", "--resync-interval", "1h"],
+    )?;
+    all_ready(&ns, "quiet", 1).await?;
+    // Settled once two seconds pass without a reconcile.
+    let settling = std::time::Instant::now();
+    let mut before = reconciles(port, None).await?;
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = reconciles(port, None).await?;
+        if std::mem::replace(&mut before, now) == now {
+            break;
+        }
+        anyhow::ensure!(settling.elapsed() < DEADLINE, "reconciles never settled");
+    }
+
+    // Labels and annotations the reconcile does not read, as the provider's own
+    // bookkeeping writes them: no reconcile.
+    let containers = ns.api::<Container>();
+    let unread = json!({"metadata": {
+        "labels": {"team": "a"},
+        "annotations": {"crossplane.io/external-create-succeeded": "2026-01-01T00:00:00Z"},
+    }});
+    containers
+        .patch("quiet-0", &PatchParams::default(), &Patch::Merge(&unread))
+        .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        reconciles(port, None).await?,
+        before,
+        "a change no reconcile reads triggered one"
+    );
+
+    // Pausing is read: it is reconciled at once.
+    let pause = json!({"metadata": {"annotations": {"crossplane.io/paused": "true"}}});
+    containers
+        .patch("quiet-0", &PatchParams::default(), &Patch::Merge(&pause))
+        .await?;
+    wait::until(DEADLINE, "the pause to be reconciled", || async {
+        Ok(reconciles(port, Some("paused")).await? >= 1.0)
+    })
+    .await?;
+    // A paused resource keeps its finalizer: unpause, so the namespace can go.
+    let resume = json!({"metadata": {"annotations": {"crossplane.io/paused": null}}});
+    containers
+        .patch("quiet-0", &PatchParams::default(), &Patch::Merge(&resume))
+        .await?;
+    controller.assert_no_panic();
+    ns.finish().await
+}
