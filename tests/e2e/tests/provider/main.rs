@@ -3,6 +3,8 @@
 
 mod bad_input;
 mod container;
+mod container_errors;
+mod container_policies;
 mod gitops;
 mod networks_and_volumes;
 mod operations;
