@@ -217,6 +217,8 @@ pub struct Selector {
 pub struct NetworkAttachment {
     /// Docker network name (an existing network not managed here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = kube::core::Rule::new("self.matches('^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')").message("networks[].name must be a Docker network name (letters, digits, '_', '.', '-'); to join another container's network, use networkMode: container:<name>"))]
+    #[schemars(length(max = 128))]
     pub name: Option<String>,
     /// A `Network` resource in this namespace; the container waits until it is Ready.
     #[serde(default, skip_serializing_if = "Option::is_none")]

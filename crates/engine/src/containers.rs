@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use api::container::{DesiredState, PullPolicy};
 use bollard::auth::DockerCredentials;
-use bollard::models::{ContainerInspectResponse, ContainerUpdateBody};
+use bollard::models::{
+    ContainerInspectResponse, ContainerUpdateBody, MountType, VolumeCreateRequest,
+};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectContainerOptions,
     RemoveContainerOptionsBuilder, StartContainerOptions, StopContainerOptionsBuilder,
@@ -175,6 +177,7 @@ pub async fn create(
     credentials: Option<DockerCredentials>,
 ) -> Result<String> {
     ensure_image(daemon, &desired.image, desired.pull_policy, credentials).await?;
+    claim_volumes(daemon, desired).await?;
     let name = desired.name.as_str();
     let body = desired.body.clone();
     let created = daemon
@@ -210,6 +213,51 @@ pub async fn create(
         return Err(e);
     }
     Ok(id)
+}
+
+/// Makes each named volume the container mounts that does not exist yet, labelled for the
+/// container's namespace, where Docker would make it unlabelled: the tenancy policy then
+/// knows whose it is when the container is made again (see `policy::sharing_violations`).
+/// No resource owns such a volume, so provider-docker never removes it, as Docker never
+/// removes the volumes it makes for mounts.
+async fn claim_volumes(daemon: &Daemon, desired: &DesiredContainer) -> Result<()> {
+    let namespace = desired
+        .body
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(crate::labels::NAMESPACE));
+    let mounts = desired
+        .body
+        .host_config
+        .as_ref()
+        .and_then(|h| h.mounts.as_ref());
+    let (Some(namespace), Some(mounts)) = (namespace, mounts) else {
+        return Ok(());
+    };
+    let named = mounts
+        .iter()
+        .filter(|m| m.typ == Some(MountType::VOLUME))
+        .filter_map(|m| m.source.as_deref().filter(|s| !s.is_empty()));
+    for name in named {
+        if crate::volumes::inspect(daemon, name).await?.is_some() {
+            continue;
+        }
+        let request = VolumeCreateRequest {
+            name: Some(name.to_string()),
+            labels: Some(crate::labels::claim(namespace)),
+            ..Default::default()
+        };
+        daemon
+            .call(
+                "create_volume",
+                "volume",
+                name,
+                daemon.timeout(),
+                |d| async move { d.create_volume(request).await },
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Replaces a container: removes the old one, then creates the desired one under the same

@@ -33,6 +33,16 @@ impl Owner {
     }
 }
 
+/// The labels of a Docker object provider-docker makes for a namespace without a resource
+/// owning it (a volume a mount names before it exists): whose it is, and no owner, so that
+/// a resource of that namespace may still adopt it.
+pub fn claim(namespace: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (MANAGED_BY.into(), MANAGED_BY_VALUE.into()),
+        (NAMESPACE.into(), namespace.to_string()),
+    ])
+}
+
 /// The labels of a Docker object: the user's own, then ours naming the owner and the hash
 /// of the desired state it is created from (ours win).
 pub fn object_labels(

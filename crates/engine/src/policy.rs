@@ -16,7 +16,8 @@ fn capability(name: &str) -> String {
     name.trim_start_matches("CAP_").to_ascii_uppercase()
 }
 
-fn path_allowed(policy: &TenancyPolicy, path: &str) -> bool {
+/// Whether `policy` admits the host path `path` (by whole components).
+pub fn path_allowed(policy: &TenancyPolicy, path: &str) -> bool {
     // Compare whole path components: `/srv/app` must not admit `/srv/application`.
     let normalized = |p: &str| format!("{}/", p.trim_end_matches('/'));
     let path = normalized(path);
@@ -127,7 +128,7 @@ pub enum Holder {
 }
 
 impl Holder {
-    fn of(tags: Option<&HashMap<String, String>>) -> Self {
+    pub fn of(tags: Option<&HashMap<String, String>>) -> Self {
         let ours = tags.filter(|l| {
             l.get(labels::MANAGED_BY).map(String::as_str) == Some(labels::MANAGED_BY_VALUE)
         });
@@ -148,6 +149,16 @@ pub struct VolumeFacts {
     pub users: Vec<Holder>,
 }
 
+/// One network the container joins, and who holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkFacts {
+    /// The spec field that names it, under `spec.forProvider`.
+    pub field: String,
+    /// Its Docker name (a reference resolved).
+    pub name: String,
+    pub holder: Holder,
+}
+
 /// What the daemon holds of the Docker objects a spec would share.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
@@ -155,6 +166,24 @@ pub struct Facts {
     pub containers: BTreeMap<String, Holder>,
     /// By volume name.
     pub volumes: BTreeMap<String, VolumeFacts>,
+    /// In the order the spec joins them.
+    pub networks: Vec<NetworkFacts>,
+}
+
+/// The networks the spec joins, by Docker name: (field, name). `resolved` holds the Docker
+/// names of the attachments that reference a Network, by index.
+pub fn attached_networks(
+    p: &ContainerParameters,
+    resolved: &BTreeMap<usize, String>,
+) -> Vec<(String, String)> {
+    p.networks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let name = a.name.as_ref().or_else(|| resolved.get(&i))?;
+            Some((format!("networks[{i}]"), name.clone()))
+        })
+        .collect()
 }
 
 /// The containers whose namespaces the spec joins: (field, `container:` target, the
@@ -211,11 +240,17 @@ pub struct Sharing {
 ///   namespace. Any other container (another namespace's, or one not made here) only when
 ///   the config allows the host's namespace of that kind (`allowHostPID` for `pidMode`, ...),
 ///   since joining that is no more than such a config already allows.
-/// - A volume named in `mounts[].volume.name` may be one provider-docker manages in the
-///   same namespace, or one it does not manage (missing, Docker creates it) that no
-///   container of another namespace mounts. A volume of another namespace, or one in use by
-///   another namespace's container, only when `allowedHostPaths` admits its directory on
-///   the host (a bind of that directory would be allowed anyway).
+/// - A volume named in `mounts[].volume.name` may be one provider-docker manages (or made
+///   for a mount) in the same namespace, or a missing one (it is made for this namespace).
+///   Any other: another namespace's, one in use by another namespace's container, or one
+///   made outside provider-docker (its data may be anyone's), only when `allowedHostPaths`
+///   admits its directory on the host, since a bind of that directory would be allowed
+///   anyway. A volume made outside that only this namespace's containers mount stays
+///   usable (Docker made such volumes for mounts before provider-docker labelled them).
+/// - A network may be one of the same namespace or one made outside provider-docker (the
+///   daemon's shared networks, like the default bridge), never another namespace's. The
+///   `host` network only when the config allows `allowHostNetwork`, however it is named
+///   (by name, or a Network resource adopting it).
 pub fn sharing_violations(
     p: &ContainerParameters,
     facts: &Facts,
@@ -252,6 +287,9 @@ pub fn sharing_violations(
             "a volume of another namespace"
         } else if v.users.iter().any(foreign) {
             "in use by a container of another namespace"
+        } else if v.holder == Holder::Unmanaged && (v.users.is_empty() || !v.users.iter().all(ours))
+        {
+            "not a volume provider-docker manages"
         } else {
             continue;
         };
@@ -265,16 +303,34 @@ pub fn sharing_violations(
             "spec.forProvider.{field}: volume {name} is {why}, which is not allowed by {config} (spec.policy.allowedHostPaths does not admit its directory); mount a Volume of namespace {namespace} instead"
         ));
     }
+    for n in &facts.networks {
+        let (field, name) = (&n.field, &n.name);
+        if name.contains(':') {
+            out.refusals.push(format!(
+                "spec.forProvider.{field}: {name} is not a Docker network name; to join another container's network, use networkMode: container:<name>"
+            ));
+        } else if name == "host" && !policy.allow_host_network {
+            out.refusals.push(format!(
+                "spec.forProvider.{field}: the host network is not allowed by {config} (spec.policy.allowHostNetwork)"
+            ));
+        } else if matches!(&n.holder, Holder::Namespace(ns) if ns != namespace) {
+            out.refusals.push(format!(
+                "spec.forProvider.{field}: network {name} is a network of another namespace, which is not allowed by {config}; join a Network of namespace {namespace} instead"
+            ));
+        }
+    }
     out
 }
 
 /// Asks the daemon who holds what the spec would share (`container:` targets, named
-/// volumes). `own` are container names the caller makes itself in `namespace` (a Service's
-/// members), taken as that namespace's without asking. Read-only: nothing is created, and
-/// a spec that shares nothing costs no call.
+/// volumes, the `networks` it joins, see [`attached_networks`]). `own` are container names
+/// the caller makes itself in `namespace` (a Service's members), taken as that namespace's
+/// without asking. Read-only: nothing is created, and a spec that shares nothing costs no
+/// call.
 pub async fn look_up(
     daemon: &Daemon,
     p: &ContainerParameters,
+    networks: &[(String, String)],
     namespace: &str,
     own: &[String],
 ) -> Result<Facts> {
@@ -325,6 +381,22 @@ pub async fn look_up(
                 users,
             },
         );
+    }
+    for (field, name) in networks {
+        // Neither is a network whose holder matters: `host` is judged by the policy alone,
+        // and a name with `:` is not a network.
+        let holder = match name.as_str() == "host" || name.contains(':') {
+            true => Holder::Unmanaged,
+            false => match crate::networks::inspect(daemon, name).await? {
+                None => Holder::Missing,
+                Some(n) => Holder::of(n.labels.as_ref()),
+            },
+        };
+        facts.networks.push(NetworkFacts {
+            field: field.clone(),
+            name: name.clone(),
+            holder,
+        });
     }
     Ok(facts)
 }
@@ -428,6 +500,7 @@ mod tests {
                     (n.to_string(), facts)
                 })
                 .collect(),
+            networks: vec![],
         }
     }
 
@@ -486,7 +559,7 @@ mod tests {
     #[test]
     fn a_named_volume_may_not_be_another_namespaces() {
         let p = container(
-            "image: x\nmounts: [{mountPath: /a, volume: {name: mine}}, {mountPath: /b, volume: {name: theirs}}, {mountPath: /c, volume: {name: borrowed}}, {mountPath: /d, volume: {name: fresh}}, {mountPath: /e, volume: {name: loose}}]",
+            "image: x\nmounts: [{mountPath: /a, volume: {name: mine}}, {mountPath: /b, volume: {name: theirs}}, {mountPath: /c, volume: {name: borrowed}}, {mountPath: /d, volume: {name: fresh}}, {mountPath: /e, volume: {name: loose}}, {mountPath: /f, volume: {name: unused}}, {mountPath: /g, volume: {name: kept}}]",
         );
         let known = facts(
             &[],
@@ -496,14 +569,19 @@ mod tests {
                 ("borrowed", Holder::Unmanaged, vec![ns("team-b")]),
                 ("fresh", Holder::Missing, vec![]),
                 ("loose", Holder::Unmanaged, vec![Holder::Unmanaged]),
+                ("unused", Holder::Unmanaged, vec![]),
+                ("kept", Holder::Unmanaged, vec![ns("team-a")]),
             ],
         );
         let sharing = sharing_violations(&p, &known, &TenancyPolicy::default(), "C", "team-a");
-        assert_eq!(sharing.refusals.len(), 2, "{sharing:?}");
+        assert_eq!(sharing.refusals.len(), 4, "{sharing:?}");
         assert!(sharing.refusals[0].starts_with(
             "spec.forProvider.mounts[1].volume.name: volume theirs is a volume of another namespace"
         ));
         assert!(sharing.refusals[1].starts_with("spec.forProvider.mounts[2].volume.name: volume borrowed is in use by a container of another namespace"));
+        // Made outside provider-docker: anyone's data, whether or not something mounts it.
+        assert!(sharing.refusals[2].starts_with("spec.forProvider.mounts[4].volume.name: volume loose is not a volume provider-docker manages"));
+        assert!(sharing.refusals[3].starts_with("spec.forProvider.mounts[5].volume.name: volume unused is not a volume provider-docker manages"));
         // A config that lets the tenant bind the volumes' directory lets it name them.
         let binds = TenancyPolicy {
             allowed_host_paths: vec!["/var/lib/docker/volumes".into()],
@@ -513,6 +591,68 @@ mod tests {
             sharing_violations(&p, &known, &binds, "C", "team-a")
                 .refusals
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_network_may_be_shared_or_the_namespaces_but_not_another_namespaces_nor_the_host() {
+        let p = container(
+            "image: x\nnetworks: [{name: bridge}, {name: mine}, {name: theirs}, {name: host}, {name: 'container:victim'}, {networkRef: {name: adopted}}, {name: later}]",
+        );
+        let resolved = BTreeMap::from([(5, "host".to_string())]);
+        let names = attached_networks(&p, &resolved);
+        assert_eq!(names.len(), 7);
+        assert_eq!(names[5], ("networks[5]".to_string(), "host".to_string()));
+        let holders = [
+            Holder::Unmanaged,
+            ns("team-a"),
+            ns("team-b"),
+            Holder::Unmanaged,
+            Holder::Unmanaged,
+            Holder::Unmanaged,
+            Holder::Missing,
+        ];
+        let known = Facts {
+            networks: names
+                .iter()
+                .zip(holders)
+                .map(|((field, name), holder)| NetworkFacts {
+                    field: field.clone(),
+                    name: name.clone(),
+                    holder,
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let sharing = sharing_violations(&p, &known, &TenancyPolicy::default(), "C", "team-a");
+        let fields: Vec<&str> = sharing
+            .refusals
+            .iter()
+            .map(|r| r.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.forProvider.networks[2]",
+                "spec.forProvider.networks[3]",
+                "spec.forProvider.networks[4]",
+                "spec.forProvider.networks[5]"
+            ],
+            "{sharing:?}"
+        );
+        assert!(sharing.refusals[0].contains("network theirs is a network of another namespace"));
+        assert!(sharing.refusals[1].contains("spec.policy.allowHostNetwork"));
+        assert!(sharing.refusals[2].contains("not a Docker network name"));
+        // A config that allows the host network allows it by any name, and nothing else.
+        let trusted = TenancyPolicy {
+            allow_host_network: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            sharing_violations(&p, &known, &trusted, "C", "team-a")
+                .refusals
+                .len(),
+            2
         );
     }
 

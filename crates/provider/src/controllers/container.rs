@@ -327,8 +327,12 @@ impl Connector<Container> for ContainerConnector {
             let p = &mr.spec.for_provider;
             let (policy, config) = (&target.config.policy, &target.config.key);
             let mut refusals = engine::policy::container_violations(p, policy, config);
+            // References are resolved first: a Network resource may name the host network.
+            let resolved = resolve(ctx, mr).await?;
+            let networks = engine::policy::attached_networks(p, &resolved.networks);
             let ns = &target.owner.namespace;
-            let facts = engine::policy::look_up(&target.config.daemon, p, ns, &[]).await?;
+            let facts =
+                engine::policy::look_up(&target.config.daemon, p, &networks, ns, &[]).await?;
             let sharing = engine::policy::sharing_violations(p, &facts, policy, config, ns);
             refusals.extend(sharing.refusals);
             if !refusals.is_empty() {
@@ -340,7 +344,6 @@ impl Connector<Container> for ContainerConnector {
             if !sharing.missing.is_empty() {
                 return Err(Error::Waiting(sharing.missing.join("; ")));
             }
-            let resolved = resolve(ctx, mr).await?;
             Some(desired_container(
                 &target.owner,
                 &target.external_name,

@@ -229,6 +229,156 @@ async fn another_namespaces_containers_and_volumes_cannot_be_shared() -> anyhow:
     owner.finish().await
 }
 
+/// Networks and volumes by Docker name: another namespace's network, the host network
+/// under its own name, and a volume made outside provider-docker (mounted or adopted) are
+/// refused and nothing is made; a volume a mount names before it exists is made for the
+/// namespace, so the container is made again after it is removed out of band; releasing a
+/// Volume that was refused leaves the volume and its data alone.
+#[tokio::test]
+async fn networks_and_volumes_of_others_cannot_be_named() -> anyhow::Result<()> {
+    let owner = TestNs::new("tenant-net").await?;
+    let image = test_image();
+    owner
+        .apply_managed("Network", "net", json!({"forProvider": {}}))
+        .await?;
+    provider_docker_e2e::managed_ready(&owner.api::<api::network::Network>(), "net").await?;
+    let theirs = format!("{}-net", owner.name);
+
+    let ns = TestNs::new("tenant-c").await?;
+    let outside = format!("{}-outside", ns.name);
+    docker_cli(&["volume", "create", &outside])?;
+    docker_cli(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{outside}:/d"),
+        &image,
+        "sh",
+        "-c",
+        "echo payroll > /d/f",
+    ])?;
+    let cases = [
+        (
+            "joinnet",
+            json!({"image": image, "networks": [{"name": theirs}]}),
+            "spec.forProvider.networks[0]: network ",
+        ),
+        (
+            "hostbyname",
+            json!({"image": image, "networks": [{"name": "host"}]}),
+            "spec.forProvider.networks[0]: the host network",
+        ),
+        (
+            "outsidevol",
+            json!({"image": image, "mounts": [{"mountPath": "/d", "volume": {"name": outside}}]}),
+            "is not a volume provider-docker manages",
+        ),
+    ];
+    for (name, for_provider, _) in &cases {
+        ns.apply_managed("Container", name, json!({"forProvider": for_provider}))
+            .await?;
+    }
+    ns.apply(&format!(
+        "apiVersion: docker.m.crossplane.io/v1alpha1\nkind: Volume\nmetadata: {{name: adopt, annotations: {{crossplane.io/external-name: {outside}}}}}\nspec: {{forProvider: {{}}}}\n"
+    ))
+    .await?;
+    let compose = format!(
+        "services:\n  web: {{image: {image}, networks: [theirs, hostnet]}}\nnetworks:\n  theirs: {{external: true, name: {theirs}}}\n  hostnet: {{external: true, name: host}}\n"
+    );
+    ns.apply_managed(
+        "Service",
+        "sneak",
+        json!({"forProvider": {"compose": compose}}),
+    )
+    .await?;
+    // A volume no one made yet is made for this namespace.
+    let fresh = format!("{}-fresh", ns.name);
+    ns.apply_managed(
+        "Container",
+        "fresh",
+        json!({"forProvider": {"image": image, "mounts": [{"mountPath": "/d", "volume": {"name": fresh}}]}}),
+    )
+    .await?;
+
+    let containers = ns.api::<Container>();
+    for (name, _, expected) in &cases {
+        let message = refusal(&containers, name).await?;
+        assert!(message.contains(expected), "{name}: {message}");
+        assert!(
+            inspect(&format!("{}-{name}", ns.name)).await?.is_none(),
+            "{name} reached the daemon"
+        );
+    }
+    let message = refusal(&ns.api::<Volume>(), "adopt").await?;
+    assert!(
+        message.contains("not a volume provider-docker manages")
+            && message.contains("allowedHostPaths"),
+        "{message}"
+    );
+    let message = refusal(&ns.api::<api::service::Service>(), "sneak").await?;
+    assert!(
+        message.contains("another namespace") && message.contains("the host network"),
+        "{message}"
+    );
+    assert!(
+        docker_cli(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=com.docker.compose.project={}-sneak", ns.name)
+        ])?
+        .trim()
+        .is_empty(),
+        "the project reached the daemon"
+    );
+
+    provider_docker_e2e::ready(&containers, "fresh").await?;
+    let labels = docker_cli(&["volume", "inspect", "-f", "{{json .Labels}}", &fresh])?;
+    let labels: std::collections::BTreeMap<String, String> = serde_json::from_str(labels.trim())?;
+    assert_eq!(
+        labels.get("docker.m.crossplane.io/namespace"),
+        Some(&ns.name),
+        "{labels:?}"
+    );
+    let docker_name = format!("{}-fresh", ns.name);
+    let before = inspect(&docker_name).await?.and_then(|c| c.id);
+    docker_cli(&["rm", "-f", &docker_name])?;
+    wait::value(DEADLINE, "fresh to be made again", || async {
+        let c = inspect(&docker_name).await?;
+        Ok(c.filter(|c| c.id != before && c.state.as_ref().and_then(|s| s.running) == Some(true)))
+    })
+    .await?;
+
+    // Releasing the refused Volume leaves the volume made outside, and its data, alone.
+    ns.api::<Volume>()
+        .delete("adopt", &Default::default())
+        .await?;
+    wait::value(DEADLINE, "the refused Volume to be released", || async {
+        Ok(ns
+            .api::<Volume>()
+            .get_opt("adopt")
+            .await?
+            .is_none()
+            .then_some(()))
+    })
+    .await?;
+    let kept = docker_cli(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{outside}:/d"),
+        &image,
+        "cat",
+        "/d/f",
+    ])?;
+    assert_eq!(kept.trim(), "payroll");
+
+    ns.finish().await?;
+    owner.finish().await?;
+    docker_cli(&["volume", "rm", &outside, &fresh])?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_cluster_config_refuses_namespaces_it_does_not_allow() -> anyhow::Result<()> {
     let ns = TestNs::new("allowedns").await?;

@@ -91,8 +91,10 @@ async fn refuse_what_the_policy_forbids(plan: &Plan, target: &Target) -> Result<
         let found = match child.kind {
             ChildKind::Container => {
                 let p = serde_json::from_value(child.for_provider.clone()).map_err(unreadable)?;
+                let networks = engine::policy::attached_networks(&p, &Default::default());
+                let daemon = &target.config.daemon;
                 let facts =
-                    engine::policy::look_up(&target.config.daemon, &p, namespace, &members).await?;
+                    engine::policy::look_up(daemon, &p, &networks, namespace, &members).await?;
                 let sharing =
                     engine::policy::sharing_violations(&p, &facts, policy, config, namespace);
                 missing.extend(sharing.missing);
