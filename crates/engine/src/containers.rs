@@ -180,8 +180,11 @@ pub async fn create(
     claim_volumes(daemon, desired).await?;
     let name = desired.name.as_str();
     let body = desired.body.clone();
-    let created = daemon
-        .call(
+    let created = own(
+        daemon,
+        name,
+        "create",
+        daemon.call(
             "create_container",
             "container",
             name,
@@ -190,8 +193,9 @@ pub async fn create(
                 let options = CreateContainerOptionsBuilder::new().name(name).build();
                 d.create_container(Some(options), body).await
             },
-        )
-        .await?;
+        ),
+    )
+    .await?;
     let id = created.id;
     let finish = async {
         for (network, endpoint) in desired.networks.iter().skip(1) {
@@ -318,16 +322,31 @@ async fn upload_files(daemon: &Daemon, id: &str, files: &[FileContent]) -> Resul
         .await
 }
 
+/// Runs `call`, which causes `action` on the container `who`: its event is marked as ours
+/// (see `own_events`), unless the call fails.
+async fn own<T>(
+    daemon: &Daemon,
+    who: &str,
+    action: &'static str,
+    call: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    daemon.own_events.expect(who, action);
+    let result = call.await;
+    if result.is_err() {
+        daemon.own_events.unexpect(who, action);
+    }
+    result
+}
+
 pub async fn start(daemon: &Daemon, id: &str) -> Result<()> {
-    daemon
-        .call(
-            "start_container",
-            "container",
-            id,
-            daemon.timeout(),
-            |d| async move { d.start_container(id, None::<StartContainerOptions>).await },
-        )
-        .await
+    let call = daemon.call(
+        "start_container",
+        "container",
+        id,
+        daemon.timeout(),
+        |d| async move { d.start_container(id, None::<StartContainerOptions>).await },
+    );
+    own(daemon, id, "start", call).await
 }
 
 /// Stops the container, giving it `grace` seconds (Docker's default when None).
@@ -345,15 +364,14 @@ pub async fn stop(daemon: &Daemon, id: &str, grace: Option<i64>) -> Result<()> {
 }
 
 pub async fn pause(daemon: &Daemon, id: &str) -> Result<()> {
-    daemon
-        .call(
-            "pause_container",
-            "container",
-            id,
-            daemon.timeout(),
-            |d| async move { d.pause_container(id).await },
-        )
-        .await
+    let call = daemon.call(
+        "pause_container",
+        "container",
+        id,
+        daemon.timeout(),
+        |d| async move { d.pause_container(id).await },
+    );
+    own(daemon, id, "pause", call).await
 }
 
 pub async fn unpause(daemon: &Daemon, id: &str) -> Result<()> {

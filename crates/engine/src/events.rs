@@ -128,11 +128,18 @@ pub async fn watch(
                         for key in NOT_LABELS {
                             attributes.remove(*key);
                         }
+                        let action = message.action.unwrap_or_default();
+                        if kind == ObjectKind::Container
+                            && (crate::own_events::uninformative(&action)
+                                || daemon.own_events.take(&id, name.as_deref(), &action))
+                        {
+                            continue;
+                        }
                         let event = DaemonEvent::Object {
                             kind,
                             name: name.or_else(|| (kind == ObjectKind::Volume).then(|| id.clone())),
                             id,
-                            action: message.action.unwrap_or_default(),
+                            action,
                             labels: attributes,
                             container,
                         };

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod labels;
 pub mod networks;
 pub mod observe;
+mod own_events;
 pub mod policy;
 pub mod pool;
 pub mod registry;

@@ -46,6 +46,8 @@ pub struct Daemon {
     observer: Option<Arc<dyn CallObserver>>,
     /// What the daemon last said about itself, and when (see `system::describe_recent`).
     pub(crate) facts: std::sync::Mutex<Option<(std::time::Instant, crate::system::DaemonFacts)>>,
+    /// Container events our own calls are about to cause.
+    pub(crate) own_events: crate::own_events::OwnEvents,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -110,6 +112,7 @@ impl Daemon {
             docker,
             observer,
             facts: Default::default(),
+            own_events: Default::default(),
         })
     }
 

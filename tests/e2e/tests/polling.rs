@@ -183,6 +183,20 @@ async fn reconciles(port: u16, result: Option<&str>) -> anyhow::Result<f64> {
     ))
 }
 
+/// The Container reconciles so far, once two seconds pass without one.
+async fn settled(port: u16) -> anyhow::Result<f64> {
+    let settling = std::time::Instant::now();
+    let mut before = reconciles(port, None).await?;
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = reconciles(port, None).await?;
+        if std::mem::replace(&mut before, now) == now {
+            return Ok(now);
+        }
+        anyhow::ensure!(settling.elapsed() < DEADLINE, "reconciles never settled");
+    }
+}
+
 #[tokio::test]
 async fn only_changes_a_reconcile_reads_trigger_one() -> anyhow::Result<()> {
     let ns = TestNs::new_without_provider("poll-quiet").await?;
@@ -194,17 +208,22 @@ async fn only_changes_a_reconcile_reads_trigger_one() -> anyhow::Result<()> {
         &["--poll-interval", "1h", "--resync-interval", "1h"],
     )?;
     all_ready(&ns, "quiet", 1).await?;
-    // Settled once two seconds pass without a reconcile.
-    let settling = std::time::Instant::now();
-    let mut before = reconciles(port, None).await?;
-    loop {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let now = reconciles(port, None).await?;
-        if std::mem::replace(&mut before, now) == now {
-            break;
-        }
-        anyhow::ensure!(settling.elapsed() < DEADLINE, "reconciles never settled");
-    }
+    let before = settled(port).await?;
+
+    // A Container made now takes one reconcile: the Docker events of its own create and
+    // start (and the status, finalizer and annotation writes) bring no second one.
+    ns.apply_managed(
+        "Container",
+        "later",
+        json!({"forProvider": {"image": provider_docker_e2e::test_image()}}),
+    )
+    .await?;
+    ready(&ns.api(), "later").await?;
+    let before = {
+        let now = settled(port).await?;
+        assert_eq!(now - before, 1.0, "a create took more than one reconcile");
+        now
+    };
 
     // Labels and annotations the reconcile does not read, as the provider's own
     // bookkeeping writes them: no reconcile.
