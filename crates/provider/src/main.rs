@@ -11,6 +11,7 @@ mod health;
 mod inventory;
 mod leader;
 mod managed;
+mod memory;
 mod metrics;
 mod recorder;
 mod references;
@@ -32,8 +33,15 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    memory::limit_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run_command())
+}
+
+async fn run_command() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Crds { dir: None } => {
@@ -59,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
         },
         Command::Run(args) => {
             init_logging(args.log_format);
+            tokio::spawn(memory::trim_every(std::time::Duration::from_secs(30)));
             run::run(args).await
         }
     }
