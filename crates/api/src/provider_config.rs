@@ -152,6 +152,12 @@ pub struct TenancyPolicy {
     /// Allow host devices and device requests (GPUs).
     #[serde(default)]
     pub allow_devices: bool,
+    /// Allow adopting, through `crossplane.io/external-name`, containers, networks and
+    /// volumes made outside provider-docker: the resource may then change, recreate or
+    /// remove them. Objects made for this namespace can always be adopted, another
+    /// namespace's never.
+    #[serde(default)]
+    pub allow_adoption: bool,
 }
 
 /// What provider-docker last learned from the daemon.

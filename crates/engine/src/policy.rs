@@ -28,6 +28,38 @@ pub fn path_allowed(policy: &TenancyPolicy, path: &str) -> bool {
             .any(|prefix| path.starts_with(&normalized(prefix)))
 }
 
+/// Why adopting an existing object through the external-name is refused, or `None` when
+/// `policy` allows it. Only for an object no resource owns (no UID label). `object` names
+/// it for the message ("container web on main"); `host_dir` is a volume's directory, which
+/// `allowedHostPaths` may admit, since its data is that directory's.
+pub fn adoption_refused(
+    policy: &TenancyPolicy,
+    config: &str,
+    tags: Option<&HashMap<String, String>>,
+    namespace: &str,
+    object: &str,
+    host_dir: Option<&str>,
+) -> Option<String> {
+    const RENAME: &str = "give the resource another external name";
+    let settings = match Holder::of(tags) {
+        Holder::Namespace(ns) if ns == namespace => return None,
+        Holder::Namespace(_) => {
+            return Some(format!(
+                "adopting {object} is not allowed: it was made for another namespace; {RENAME}"
+            ));
+        }
+        _ if policy.allow_adoption => return None,
+        _ if host_dir.is_some_and(|d| path_allowed(policy, d)) => return None,
+        _ if host_dir.is_some() => {
+            "spec.policy.allowAdoption, or spec.policy.allowedHostPaths for its directory"
+        }
+        _ => "spec.policy.allowAdoption",
+    };
+    Some(format!(
+        "adopting {object}, made outside provider-docker, is not allowed by {config} ({settings}); {RENAME}, or ask the config's owner to allow it"
+    ))
+}
+
 /// Every way the container spec goes beyond the policy, each naming the field and the
 /// policy setting that would allow it. `config` names the provider config in messages.
 pub fn container_violations(

@@ -268,3 +268,44 @@ fn only_provider_docker_labels_name_a_namespace() {
     assert_eq!(Holder::of(Some(&forged)), Holder::Unmanaged);
     assert_eq!(Holder::of(None), Holder::Unmanaged);
 }
+
+#[test]
+fn adopting_needs_the_namespace_or_the_config_to_allow_it() {
+    let claimed = |namespace: &str| {
+        HashMap::from([
+            (
+                labels::MANAGED_BY.to_string(),
+                labels::MANAGED_BY_VALUE.to_string(),
+            ),
+            (labels::NAMESPACE.to_string(), namespace.to_string()),
+        ])
+    };
+    let strict = TenancyPolicy::default();
+    let open = TenancyPolicy {
+        allow_adoption: true,
+        ..Default::default()
+    };
+    let refused = |policy: &TenancyPolicy, tags: Option<&HashMap<String, String>>, dir| {
+        adoption_refused(policy, "C", tags, "team-a", "container x on main", dir)
+    };
+    // Made outside provider-docker: only where the config allows adoption.
+    let message = refused(&strict, None, None).expect("refused by default");
+    assert!(
+        message.contains("container x on main") && message.contains("spec.policy.allowAdoption"),
+        "{message}"
+    );
+    assert_eq!(refused(&open, None, None), None);
+    // This namespace's objects always; another namespace's never, whatever the config.
+    assert_eq!(refused(&strict, Some(&claimed("team-a")), None), None);
+    let message = refused(&open, Some(&claimed("team-b")), None).expect("never adopted");
+    assert!(message.contains("another namespace"), "{message}");
+    // A volume's directory may be admitted by allowedHostPaths instead.
+    let dir = Some("/srv/app/volumes/x/_data");
+    let paths = TenancyPolicy {
+        allowed_host_paths: vec!["/srv/app".into()],
+        ..Default::default()
+    };
+    assert_eq!(refused(&paths, None, dir), None);
+    let message = refused(&strict, None, dir).expect("no path admitted");
+    assert!(message.contains("allowedHostPaths"), "{message}");
+}

@@ -21,6 +21,7 @@ use engine::{
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{Api, ResourceExt};
 
+use super::Adoption;
 use crate::{
     config,
     context::Context,
@@ -43,6 +44,7 @@ pub struct ContainerExternal {
     /// For pulls: the first imagePullSecret (the resource's, then the config's) naming the
     /// image's registry.
     credentials: Option<DockerCredentials>,
+    adoption: Adoption,
 }
 
 impl ContainerExternal {
@@ -358,6 +360,7 @@ impl Connector<Container> for ContainerConnector {
             .as_deref()
             .and_then(|g| api::quantity::GoDuration::parse(g).ok())
             .map(|d| d.0.as_secs_f64().ceil() as i64);
+        let adoption = Adoption::new(&target);
         Ok(ContainerExternal {
             daemon: target.config.daemon,
             name: target.external_name,
@@ -366,6 +369,7 @@ impl Connector<Container> for ContainerConnector {
             owner: target.owner,
             endpoint: target.config.endpoint,
             credentials,
+            adoption,
         })
     }
 }
@@ -379,18 +383,25 @@ impl External<Container> for ContainerExternal {
             return Ok(Observation::absent());
         };
         let labels = inspect.config.as_ref().and_then(|c| c.labels.as_ref());
-        if let Ownership::Other(uid) = ownership(labels, &self.owner) {
-            if self.desired.is_none() {
-                // Deleting: another resource's container is not ours to remove.
-                return Ok(Observation::absent());
+        match ownership(labels, &self.owner) {
+            // Deleting: another resource's container is not ours to remove.
+            Ownership::Other(_) if self.desired.is_none() => return Ok(Observation::absent()),
+            Ownership::Other(uid) => {
+                return Err(engine::Error::NameTaken {
+                    daemon: self.daemon.name().into(),
+                    what: "container",
+                    name: name.clone(),
+                    owner: uid.into(),
+                }
+                .into());
             }
-            return Err(engine::Error::NameTaken {
-                daemon: self.daemon.name().into(),
-                what: "container",
-                name: name.clone(),
-                owner: uid.into(),
+            Ownership::Unlabelled => {
+                let object = format!("container {name} on {}", self.daemon.name());
+                if !self.adoption.allows(labels, &object, None)? {
+                    return Ok(Observation::absent());
+                }
             }
-            .into());
+            Ownership::Ours => {}
         }
         let Some(desired) = &self.desired else {
             // Deleting: only existence matters.

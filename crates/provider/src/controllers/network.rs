@@ -12,6 +12,7 @@ use engine::{
     translate::network::{DesiredNetwork, desired_network},
 };
 
+use super::Adoption;
 use crate::{
     context::Context,
     error::{Error, Result},
@@ -26,6 +27,7 @@ pub struct NetworkExternal {
     owner: Owner,
     /// The spec names no address pool: Docker's choice is late-initialized.
     pools_unset: bool,
+    adoption: Adoption,
 }
 
 impl Connector<Network> for NetworkConnector {
@@ -33,11 +35,13 @@ impl Connector<Network> for NetworkConnector {
 
     async fn connect(&self, _: &Context, mr: &Network, target: Target) -> Result<NetworkExternal> {
         let p = &mr.spec.for_provider;
+        let adoption = Adoption::new(&target);
         Ok(NetworkExternal {
             daemon: target.config.daemon,
             desired: desired_network(&target.owner, &target.external_name, p),
             owner: target.owner,
             pools_unset: p.ipam.as_ref().is_none_or(|i| i.config.is_empty()),
+            adoption,
         })
     }
 }
@@ -49,14 +53,26 @@ impl External<Network> for NetworkExternal {
         let Some(inspect) = networks::inspect(&self.daemon, &self.desired.name).await? else {
             return Ok(Observation::absent());
         };
-        if let Ownership::Other(uid) = ownership(inspect.labels.as_ref(), &self.owner) {
-            return Err(engine::Error::NameTaken {
-                daemon: self.daemon.name().into(),
-                what: "network",
-                name: self.desired.name.clone(),
-                owner: uid.into(),
+        match ownership(inspect.labels.as_ref(), &self.owner) {
+            Ownership::Other(uid) => {
+                return Err(engine::Error::NameTaken {
+                    daemon: self.daemon.name().into(),
+                    what: "network",
+                    name: self.desired.name.clone(),
+                    owner: uid.into(),
+                }
+                .into());
             }
-            .into());
+            Ownership::Unlabelled => {
+                let object = format!("network {} on {}", self.desired.name, self.daemon.name());
+                if !self
+                    .adoption
+                    .allows(inspect.labels.as_ref(), &object, None)?
+                {
+                    return Ok(Observation::absent());
+                }
+            }
+            Ownership::Ours => {}
         }
         let diff = match networks::plan(&self.desired, &inspect, &self.owner) {
             Plan::UpToDate => None,

@@ -12,6 +12,7 @@ use engine::{
     volumes,
 };
 
+use super::Adoption;
 use crate::{
     context::Context,
     error::{Error, Result},
@@ -24,10 +25,7 @@ pub struct VolumeExternal {
     daemon: Arc<Daemon>,
     desired: DesiredVolume,
     owner: Owner,
-    policy: api::provider_config::TenancyPolicy,
-    /// The config's name, for messages.
-    config: String,
-    deleting: bool,
+    adoption: Adoption,
 }
 
 impl Connector<Volume> for VolumeConnector {
@@ -45,37 +43,13 @@ impl Connector<Volume> for VolumeConnector {
                 refusals.join("; ")
             )));
         }
+        let adoption = Adoption::new(&target);
         Ok(VolumeExternal {
             daemon: target.config.daemon,
             desired: desired_volume(&target.owner, &target.external_name, &mr.spec.for_provider),
             owner: target.owner,
-            policy: target.config.policy,
-            config: target.config.key,
-            deleting: target.deleting,
+            adoption,
         })
-    }
-}
-
-impl VolumeExternal {
-    /// Why an existing volume that no resource owns is not this namespace's to adopt
-    /// through the external-name: it was made for another namespace, or outside
-    /// provider-docker (its data may be anyone's). The same rule as for naming a volume in
-    /// a Container's mounts.
-    fn not_adoptable(
-        &self,
-        labels: &std::collections::HashMap<String, String>,
-        mountpoint: &str,
-    ) -> Option<&'static str> {
-        if ownership(Some(labels), &self.owner) != Ownership::Unlabelled {
-            return None;
-        }
-        let why = match engine::policy::Holder::of(Some(labels)) {
-            engine::policy::Holder::Namespace(ns) if ns == self.owner.namespace => return None,
-            engine::policy::Holder::Namespace(_) => "a volume of another namespace",
-            _ => "not a volume provider-docker manages",
-        };
-        let allowed = engine::policy::path_allowed(&self.policy, mountpoint);
-        (!allowed).then_some(why)
     }
 }
 
@@ -96,16 +70,13 @@ impl External<Volume> for VolumeExternal {
             }
             .into());
         }
-        if let Some(why) = self.not_adoptable(&volume.labels, &volume.mountpoint) {
-            if self.deleting {
-                // Never ours: releasing the resource leaves the volume and its data alone.
-                return Ok(Observation::absent());
-            }
-            return Err(Error::Policy(format!(
-                "volume {name} on {} is {why}; adopting it is not allowed by {} (spec.policy.allowedHostPaths does not admit its directory); give the Volume another external name, or ask the config's owner to allow it",
-                self.daemon.name(),
-                self.config
-            )));
+        let object = format!("volume {name} on {}", self.daemon.name());
+        if ownership(Some(&volume.labels), &self.owner) == Ownership::Unlabelled
+            && !self
+                .adoption
+                .allows(Some(&volume.labels), &object, Some(&volume.mountpoint))?
+        {
+            return Ok(Observation::absent());
         }
         let differences = volumes::differences(&self.desired, &volume, &self.owner);
         if !differences.is_empty() {

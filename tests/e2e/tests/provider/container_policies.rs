@@ -14,6 +14,18 @@ use serde_json::json;
 
 use super::container::{apply, docker_name};
 
+/// A namespaced config that allows adopting containers made outside provider-docker.
+async fn adopting_config(ns: &TestNs) -> anyhow::Result<serde_json::Value> {
+    let host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    ns.provider_config(
+        "adopting",
+        json!({"host": host, "policy": {"allowAdoption": true}}),
+    )
+    .await?;
+    Ok(json!({"kind": "ProviderConfig", "name": "adopting"}))
+}
+
 #[tokio::test]
 async fn setting_external_name_adopts_an_existing_container_without_recreating_it()
 -> anyhow::Result<()> {
@@ -30,20 +42,53 @@ async fn setting_external_name_adopts_an_existing_container_without_recreating_i
     ])?
     .trim()
     .to_string();
-    let body = json!({
-        "apiVersion": "docker.m.crossplane.io/v1alpha1",
-        "kind": "Container",
-        "metadata": {"name": "adopted", "annotations": {"crossplane.io/external-name": existing}},
-        "spec": {"forProvider": {"image": test_image()}},
-    });
-    ns.api::<Container>()
-        .patch(
-            "adopted",
-            &PatchParams::apply("e2e-test").force(),
-            &Patch::Apply(body),
-        )
-        .await?;
-    let c = ready(&ns.api(), "adopted").await?;
+    let body = |name: &str, config: serde_json::Value| {
+        json!({
+            "apiVersion": "docker.m.crossplane.io/v1alpha1",
+            "kind": "Container",
+            "metadata": {"name": name, "annotations": {"crossplane.io/external-name": existing}},
+            "spec": {"forProvider": {"image": test_image()}, "providerConfigRef": config},
+        })
+    };
+    let api = ns.api::<Container>();
+    let apply = |name: &'static str, config: serde_json::Value| {
+        let api = api.clone();
+        let body = body(name, config);
+        async move {
+            api.patch(
+                name,
+                &PatchParams::apply("e2e-test").force(),
+                &Patch::Apply(body),
+            )
+            .await
+        }
+    };
+
+    // The suite's default config does not allow adoption: refused, and released untouched.
+    apply(
+        "grab",
+        json!({"kind": "ClusterProviderConfig", "name": "default"}),
+    )
+    .await?;
+    condition_says(
+        &api,
+        "grab",
+        CONDITION_SYNCED,
+        ConditionStatus::False,
+        "spec.policy.allowAdoption",
+    )
+    .await?;
+    api.delete("grab", &DeleteParams::default()).await?;
+    wait::until(DEADLINE, "the refused resource to be released", || async {
+        Ok(api.get_opt("grab").await?.is_none())
+    })
+    .await?;
+    let kept = inspect(&existing).await?.expect("the container stays");
+    assert_eq!(kept.id.as_deref(), Some(id.as_str()));
+    assert_eq!(kept.state.and_then(|s| s.running), Some(true));
+
+    apply("adopted", adopting_config(&ns).await?).await?;
+    let c = ready(&api, "adopted").await?;
     assert_eq!(
         c.status.unwrap().at_provider.unwrap().id.as_deref(),
         Some(id.as_str())
@@ -106,12 +151,13 @@ async fn observe_only_reports_an_existing_container_and_never_changes_it() -> an
     let id = docker_cli(&["run", "-d", "--name", &existing, &test_image()])?
         .trim()
         .to_string();
+    let config = adopting_config(&ns).await?;
     let observe_only = |external: &str| {
         json!({
             "apiVersion": "docker.m.crossplane.io/v1alpha1",
             "kind": "Container",
             "metadata": {"name": "watched", "annotations": {"crossplane.io/external-name": external}},
-            "spec": {"managementPolicies": ["Observe"], "forProvider": {"image": test_image_alt()}},
+            "spec": {"managementPolicies": ["Observe"], "forProvider": {"image": test_image_alt()}, "providerConfigRef": config},
         })
     };
     let api = ns.api::<Container>();

@@ -230,8 +230,8 @@ async fn another_namespaces_containers_and_volumes_cannot_be_shared() -> anyhow:
 }
 
 /// Networks and volumes by Docker name: another namespace's network, the host network
-/// under its own name, and a volume made outside provider-docker (mounted or adopted) are
-/// refused and nothing is made; a volume a mount names before it exists is made for the
+/// under its own name, a volume made outside provider-docker (mounted or adopted) and a
+/// network made outside it (adopted) are refused and nothing is made; a volume a mount names before it exists is made for the
 /// namespace, so the container is made again after it is removed out of band; releasing a
 /// Volume that was refused leaves the volume and its data alone.
 #[tokio::test]
@@ -278,10 +278,13 @@ async fn networks_and_volumes_of_others_cannot_be_named() -> anyhow::Result<()> 
         ns.apply_managed("Container", name, json!({"forProvider": for_provider}))
             .await?;
     }
-    ns.apply(&format!(
-        "apiVersion: docker.m.crossplane.io/v1alpha1\nkind: Volume\nmetadata: {{name: adopt, annotations: {{crossplane.io/external-name: {outside}}}}}\nspec: {{forProvider: {{}}}}\n"
-    ))
-    .await?;
+    docker_cli(&["network", "create", &outside])?;
+    for kind in ["Volume", "Network"] {
+        ns.apply(&format!(
+            "apiVersion: docker.m.crossplane.io/v1alpha1\nkind: {kind}\nmetadata: {{name: adopt, annotations: {{crossplane.io/external-name: {outside}}}}}\nspec: {{forProvider: {{}}}}\n"
+        ))
+        .await?;
+    }
     let compose = format!(
         "services:\n  web: {{image: {image}, networks: [theirs, hostnet]}}\nnetworks:\n  theirs: {{external: true, name: {theirs}}}\n  hostnet: {{external: true, name: host}}\n"
     );
@@ -311,8 +314,13 @@ async fn networks_and_volumes_of_others_cannot_be_named() -> anyhow::Result<()> 
     }
     let message = refusal(&ns.api::<Volume>(), "adopt").await?;
     assert!(
-        message.contains("not a volume provider-docker manages")
-            && message.contains("allowedHostPaths"),
+        message.contains("made outside provider-docker") && message.contains("allowedHostPaths"),
+        "{message}"
+    );
+    let message = refusal(&ns.api::<api::network::Network>(), "adopt").await?;
+    assert!(
+        message.contains(&format!("adopting network {outside}"))
+            && message.contains("spec.policy.allowAdoption"),
         "{message}"
     );
     let message = refusal(&ns.api::<api::service::Service>(), "sneak").await?;
@@ -349,19 +357,24 @@ async fn networks_and_volumes_of_others_cannot_be_named() -> anyhow::Result<()> 
     })
     .await?;
 
-    // Releasing the refused Volume leaves the volume made outside, and its data, alone.
+    // Releasing the refused Volume and Network leaves what was made outside alone.
     ns.api::<Volume>()
         .delete("adopt", &Default::default())
         .await?;
-    wait::value(DEADLINE, "the refused Volume to be released", || async {
-        Ok(ns
-            .api::<Volume>()
-            .get_opt("adopt")
-            .await?
-            .is_none()
-            .then_some(()))
-    })
+    ns.api::<api::network::Network>()
+        .delete("adopt", &Default::default())
+        .await?;
+    wait::value(
+        DEADLINE,
+        "the refused Volume and Network to be released",
+        || async {
+            let volume = ns.api::<Volume>().get_opt("adopt").await?;
+            let network = ns.api::<api::network::Network>().get_opt("adopt").await?;
+            Ok((volume.is_none() && network.is_none()).then_some(()))
+        },
+    )
     .await?;
+    docker_cli(&["network", "inspect", &outside])?;
     let kept = docker_cli(&[
         "run",
         "--rm",
@@ -376,6 +389,7 @@ async fn networks_and_volumes_of_others_cannot_be_named() -> anyhow::Result<()> 
     ns.finish().await?;
     owner.finish().await?;
     docker_cli(&["volume", "rm", &outside, &fresh])?;
+    docker_cli(&["network", "rm", &outside])?;
     Ok(())
 }
 
