@@ -21,11 +21,11 @@ pub struct DesiredNetwork {
 
 pub fn desired_network(owner: &Owner, name: &str, p: &NetworkParameters) -> DesiredNetwork {
     let mut hashed = p.clone();
-    let pools = hashed
-        .ipam
-        .as_mut()
-        .map(|i| std::mem::take(&mut i.config))
-        .unwrap_or_default();
+    // Hashed as if `ipam` were always there: late initialization adds it to a spec that
+    // had none, and that must not read as a changed network (which would be recreated
+    // under the containers joining it). An empty `ipam` is the form late-initialized
+    // networks were labelled with before, so their hash stays.
+    let pools = std::mem::take(&mut hashed.ipam.get_or_insert_default().config);
     let hash = versioned_hash(&hashed);
     let labels = object_labels(&p.labels, owner, &hash);
     let ipam = p.ipam.as_ref().map(|i| Ipam {
@@ -59,5 +59,33 @@ pub fn desired_network(owner: &Owner, name: &str, p: &NetworkParameters) -> Desi
         },
         pools,
         hash,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner() -> Owner {
+        Owner {
+            uid: "u".into(),
+            kind: "Network".into(),
+            namespace: "ns".into(),
+            name: "n".into(),
+        }
+    }
+
+    fn network(yaml: &str) -> NetworkParameters {
+        serde_yaml_ng::from_str(yaml).expect("fixture parses")
+    }
+
+    #[test]
+    fn late_initialized_pools_do_not_change_the_hash() {
+        let hash = |yaml| desired_network(&owner(), "n", &network(yaml)).hash;
+        let chosen = "ipam: {config: [{subnet: 172.30.0.0/16, gateway: 172.30.0.1}]}";
+        assert_eq!(hash("{}"), hash(chosen));
+        assert_eq!(hash("ipam: {}"), hash(chosen));
+        assert_ne!(hash("{}"), hash("ipam: {driver: other}"));
+        assert_ne!(hash("{}"), hash("internal: true"));
     }
 }

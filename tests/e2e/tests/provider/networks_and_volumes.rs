@@ -73,6 +73,12 @@ async fn containers_on_a_user_network_reach_each_other_by_alias_and_static_addre
 #[tokio::test]
 async fn a_container_waits_for_its_network_and_volume_then_proceeds() -> anyhow::Result<()> {
     let ns = TestNs::new("wait").await?;
+    let since = format!(
+        "{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs()
+    );
     ns.apply_managed(
         "Container",
         "c",
@@ -118,6 +124,52 @@ async fn a_container_waits_for_its_network_and_volume_then_proceeds() -> anyhow:
         }))
     })
     .await?;
+    // Writing the pools back is no change: the spec with them is reconciled without
+    // recreating the network under its container.
+    wait::until(
+        DEADLINE,
+        "the late-initialized spec to be reconciled",
+        || async {
+            let n = networks.get("later").await?;
+            let synced = n
+                .status
+                .as_ref()
+                .and_then(|s| s.managed.condition(CONDITION_SYNCED))
+                .filter(|c| c.observed_generation == n.metadata.generation)
+                .map(|c| c.status);
+            anyhow::ensure!(
+                synced != Some(ConditionStatus::False),
+                "the late-initialized Network failed: {:?}",
+                n.status
+            );
+            Ok(synced == Some(ConditionStatus::True))
+        },
+    )
+    .await?;
+    let until = format!(
+        "{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs()
+            + 1
+    );
+    let destroyed = docker_cli(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--filter",
+        "type=network",
+        "--filter",
+        "event=destroy",
+        "--filter",
+        &format!("network={}-later", ns.name),
+    ])?;
+    assert!(
+        destroyed.trim().is_empty(),
+        "the network was recreated: {destroyed}"
+    );
     ns.finish().await
 }
 
