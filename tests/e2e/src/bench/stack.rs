@@ -10,7 +10,11 @@ use std::{
 use api::{container::Container, service::Service};
 use serde_json::json;
 
-use super::{Outcome, Row, Sizes, Stage, median, secs, track::Tracker};
+use super::{
+    Outcome, Row, Sizes, Stage, median, secs,
+    throughput::{CONCURRENCY, raw_loop},
+    track::Tracker,
+};
 use crate::test_image;
 
 pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome> {
@@ -41,12 +45,14 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
     let tracker = Tracker::start(stage.ns.api::<Service>()).await?;
     let members = Tracker::start(stage.ns.api::<Container>()).await?;
     let (mut ours, mut first_member, mut last_member) = (vec![], vec![], vec![]);
+    let mut raw = vec![];
     for round in 0..sizes.rounds {
         for b in &mut baselines {
             let project = format!("{}-{round}-{}", stage.ns.name, b.seconds.len());
             b.seconds.push(b.up(&file, &project)?);
             b.down(&file, &project)?;
         }
+        raw.push(raw_on_a_new_network(n, &format!("{}-{round}", stage.ns.name)).await?);
         tracker.clear();
         members.clear();
         let name = "stack".to_string();
@@ -78,6 +84,24 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
         "seconds_to_first_member_status": list(&first_member),
         "seconds_to_last_member_ready": list(&last_member),
     });
+    // What Docker itself needs for the same containers: the floor under every tool.
+    let raw_median = median(&raw);
+    rows.push(Row {
+        id: "p2",
+        what: format!("Service of {n} members → Ready"),
+        provider: secs(ours_median),
+        baseline: format!(
+            "{} (bollard: network, then create+start, {CONCURRENCY} at once)",
+            secs(raw_median)
+        ),
+        result: format!(
+            "{:.2}×",
+            ours_median.as_secs_f64() / raw_median.as_secs_f64().max(1e-9)
+        ),
+        target: "—".into(),
+        met: None,
+    });
+    figures["raw_seconds"] = json!(list(&raw));
     for b in &baselines {
         let theirs = median(&b.seconds);
         let ratio = ours_median.as_secs_f64() / theirs.as_secs_f64().max(1e-9);
@@ -93,6 +117,24 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
         figures[&b.name] = json!({ "seconds": list(&b.seconds), "ratio": ratio });
     }
     Ok(Outcome { rows, figures })
+}
+
+/// A plain bollard loop making what the compose file asks for: a new network, then the
+/// `n` containers on it; the time taken. Everything is removed again.
+async fn raw_on_a_new_network(n: usize, prefix: &str) -> anyhow::Result<Duration> {
+    let docker = crate::docker()?;
+    let network = format!("{prefix}-raw");
+    let start = Instant::now();
+    docker
+        .create_network(bollard::models::NetworkCreateRequest {
+            name: network.clone(),
+            ..Default::default()
+        })
+        .await?;
+    // The loop's own figure leaves out removing its containers.
+    let took = start.elapsed() + raw_loop(n, prefix, Some(&network)).await?;
+    docker.remove_network(&network).await?;
+    Ok(took)
 }
 
 /// `n` services of the test image on the project's default network.

@@ -37,7 +37,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
     let names: Vec<String> = (0..n).map(|i| format!("c-{i}")).collect();
     let (mut raw, mut ours, mut deletes, mut gaps) = (vec![], vec![], vec![], vec![]);
     for round in 0..sizes.rounds {
-        raw.push(raw_loop(n, &format!("{}-{round}", stage.ns.name)).await?);
+        raw.push(raw_loop(n, &format!("{}-{round}", stage.ns.name), None).await?);
         tracker.clear();
         let start = Instant::now();
         let applied = apply_containers(&stage.ns, &names, json!({})).await?;
@@ -136,9 +136,9 @@ pub async fn apply_all(
 }
 
 /// Creates and starts `n` containers of the test image with a plain bollard loop,
-/// `CONCURRENCY` at once, as the provider would make them (name, labels, restart policy);
-/// returns the time taken and removes them again.
-async fn raw_loop(n: usize, prefix: &str) -> anyhow::Result<Duration> {
+/// `CONCURRENCY` at once, as the provider would make them (name, labels, restart policy),
+/// on `network` (default: Docker's bridge); returns the time taken and removes them again.
+pub async fn raw_loop(n: usize, prefix: &str, network: Option<&str>) -> anyhow::Result<Duration> {
     let docker = docker()?;
     let start = Instant::now();
     futures::stream::iter(0..n)
@@ -155,6 +155,7 @@ async fn raw_loop(n: usize, prefix: &str) -> anyhow::Result<Duration> {
                             name: Some(RestartPolicyNameEnum::ALWAYS),
                             maximum_retry_count: None,
                         }),
+                        network_mode: network.map(str::to_string),
                         ..Default::default()
                     }),
                     ..Default::default()
