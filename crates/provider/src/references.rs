@@ -94,12 +94,10 @@ pub async fn watch(
     config_maps: Api<PartialObjectMeta<ConfigMap>>,
     readers: Readers,
 ) {
-    let secrets = watcher(secrets, watcher::Config::default())
-        .backoff(crate::backoff::watch_backoff())
+    let secrets = crate::backoff::retried(watcher(secrets, watcher::Config::default()))
         .touched_objects()
         .map(|o| o.map(|o| (Source::Secret, o.namespace(), o.name_any())));
-    let config_maps = watcher(config_maps, watcher::Config::default())
-        .backoff(crate::backoff::watch_backoff())
+    let config_maps = crate::backoff::retried(watcher(config_maps, watcher::Config::default()))
         .touched_objects()
         .map(|o| o.map(|o| (Source::ConfigMap, o.namespace(), o.name_any())));
     let changes = futures::stream::select(secrets, config_maps);
@@ -171,9 +169,8 @@ pub async fn watch_dependencies<K: api::Managed>(
     containers: Store<Container>,
     to: mpsc::Sender<ObjectRef<Container>>,
 ) {
-    let dependencies = watcher(api, watcher::Config::default())
-        .backoff(crate::backoff::watch_backoff())
-        .touched_objects();
+    let dependencies =
+        crate::backoff::retried(watcher(api, watcher::Config::default())).touched_objects();
     futures::pin_mut!(dependencies);
     while let Some(dependency) = dependencies.next().await {
         let Ok(dependency) = dependency else { continue };

@@ -122,11 +122,10 @@ async fn watch_config_secrets(
     to_cluster_configs: mpsc::Sender<ObjectRef<ClusterProviderConfig>>,
     to_configs: mpsc::Sender<ObjectRef<ProviderConfig>>,
 ) {
-    let secrets = watcher(
+    let secrets = crate::backoff::retried(watcher(
         scoped::<PartialObjectMeta<Secret>>(&client, namespace.as_deref()),
         watcher::Config::default(),
-    )
-    .backoff(crate::backoff::watch_backoff())
+    ))
     .touched_objects();
     futures::pin_mut!(secrets);
     while let Some(secret) = secrets.next().await {
@@ -186,8 +185,7 @@ fn reconcile_worthy<K: Managed>(mr: &K) -> Option<u64> {
 /// still holds every version.
 fn lean_controller<K: Managed>(api: Api<K>) -> Controller<K> {
     let (reader, writer) = kube::runtime::reflector::store();
-    let stream = watcher(api, watcher::Config::default())
-        .backoff(crate::backoff::watch_backoff())
+    let stream = crate::backoff::retried(watcher(api, watcher::Config::default()))
         .modify(|o: &mut K| {
             o.meta_mut().managed_fields = None;
             if let Some(a) = o.meta_mut().annotations.as_mut() {
@@ -197,7 +195,46 @@ fn lean_controller<K: Managed>(api: Api<K>) -> Controller<K> {
         .reflect(writer)
         .touched_objects()
         .predicate_filter(reconcile_worthy::<K>, Default::default());
-    Controller::for_stream(stream, reader).trigger_backoff(crate::backoff::watch_backoff())
+    Controller::for_stream(without_errors(stream), reader)
+}
+
+/// A controller of `api` reconciling on every change, its watch retried as
+/// [`crate::backoff::retried`] says.
+fn controller_of<K>(api: Api<K>) -> Controller<K>
+where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let (reader, writer) = kube::runtime::reflector::store();
+    let stream = crate::backoff::retried(watcher(api, watcher::Config::default()))
+        .reflect(writer)
+        .touched_objects();
+    Controller::for_stream(without_errors(stream), reader)
+}
+
+/// A trigger stream whose errors its own backoff has waited out already. The controller
+/// must not see them: its trigger backoff would wait again, and pause all of its
+/// triggers, not only the broken one's.
+fn without_errors<T: Send>(
+    stream: impl Stream<Item = Result<T, watcher::Error>> + Send,
+) -> impl Stream<Item = Result<T, watcher::Error>> + Send {
+    stream.filter(|item| futures::future::ready(item.is_ok()))
+}
+
+/// The objects of `api` as they change, for a controller's `owns_stream` and
+/// `watches_stream`: retried as [`crate::backoff::retried`] says, without errors.
+fn changes<K>(api: Api<K>) -> impl Stream<Item = Result<K, watcher::Error>> + Send + 'static
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
+    without_errors(
+        crate::backoff::retried(watcher(api, watcher::Config::default())).touched_objects(),
+    )
 }
 
 /// Resolves once the store has its first full list. `Store::wait_until_ready` wakes only
@@ -315,27 +352,17 @@ async fn controllers(
 
     // A new or released usage changes a config's users (and whether it holds the in-use
     // finalizer): reconcile the config at once.
-    let cluster_configs = Controller::new(
-        Api::<ClusterProviderConfig>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .trigger_backoff(crate::backoff::watch_backoff())
-    .watches(
-        scoped::<ProviderConfigUsage>(&client, ns),
-        watcher::Config::default(),
-        |usage| {
-            let r = &usage.spec.provider_config_ref;
-            (r.kind == ProviderConfigKind::ClusterProviderConfig).then(|| ObjectRef::new(&r.name))
-        },
-    );
-    let configs = Controller::new(
-        scoped::<ProviderConfig>(&client, ns),
-        watcher::Config::default(),
-    )
-    .trigger_backoff(crate::backoff::watch_backoff())
-    .watches(
-        scoped::<ProviderConfigUsage>(&client, ns),
-        watcher::Config::default(),
+    let cluster_configs = controller_of(Api::<ClusterProviderConfig>::all(client.clone()))
+        .watches_stream(
+            changes(scoped::<ProviderConfigUsage>(&client, ns)),
+            |usage| {
+                let r = &usage.spec.provider_config_ref;
+                (r.kind == ProviderConfigKind::ClusterProviderConfig)
+                    .then(|| ObjectRef::new(&r.name))
+            },
+        );
+    let configs = controller_of(scoped::<ProviderConfig>(&client, ns)).watches_stream(
+        changes(scoped::<ProviderConfigUsage>(&client, ns)),
         |usage| {
             let r = &usage.spec.provider_config_ref;
             (r.kind == ProviderConfigKind::ProviderConfig)
@@ -347,9 +374,9 @@ async fn controllers(
     let volumes = lean_controller(scoped::<Volume>(&client, ns));
     // A Service reacts to its children: a member becoming healthy may let the next start.
     let services = lean_controller(scoped::<Service>(&client, ns))
-        .owns(scoped::<Container>(&client, ns), watcher::Config::default())
-        .owns(scoped::<Network>(&client, ns), watcher::Config::default())
-        .owns(scoped::<Volume>(&client, ns), watcher::Config::default());
+        .owns_stream(changes(scoped::<Container>(&client, ns)))
+        .owns_stream(changes(scoped::<Network>(&client, ns)))
+        .owns_stream(changes(scoped::<Volume>(&client, ns)));
     let ctx = Arc::new(Context {
         client: client.clone(),
         stores: Stores {

@@ -170,7 +170,12 @@ pub fn spawn(args: &[&str], log: &std::path::Path) -> anyhow::Result<std::proces
     command
         .arg("run")
         .args(args)
-        .env("RUST_LOG", "info,provider_docker=debug,kube=warn")
+        .env(
+            "RUST_LOG",
+            // PROVIDER_DOCKER_E2E_LOG: other log filters when looking into a test.
+            std::env::var("PROVIDER_DOCKER_E2E_LOG")
+                .unwrap_or_else(|_| "info,provider_docker=debug,kube=warn".into()),
+        )
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);
