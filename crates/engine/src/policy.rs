@@ -357,80 +357,95 @@ pub fn sharing_violations(
 /// Asks the daemon who holds what the spec would share (`container:` targets, named
 /// volumes, the `networks` it joins, see [`attached_networks`]). `own` are container names
 /// the caller makes itself in `namespace` (a Service's members), taken as that namespace's
-/// without asking. Read-only: nothing is created, and a spec that shares nothing costs no
-/// call.
+/// without asking. `asked` keeps every answer: a caller judging many specs at once (a
+/// Service's members all join the same networks) asks about each object once. Read-only:
+/// nothing is created, and a spec that shares nothing costs no call.
 pub async fn look_up(
     daemon: &Daemon,
     p: &ContainerParameters,
     networks: &[(String, String)],
     namespace: &str,
     own: &[String],
+    asked: &mut Asked,
 ) -> Result<Facts> {
     let mut facts = Facts::default();
     for (_, target, _) in joined(p) {
-        if facts.containers.contains_key(target) {
-            continue;
+        if !asked.containers.contains_key(target) {
+            let holder = match own.iter().any(|o| o == target) {
+                true => Holder::Namespace(namespace.to_string()),
+                false => match crate::containers::inspect(daemon, target).await? {
+                    None => Holder::Missing,
+                    Some(c) => Holder::of(c.config.as_ref().and_then(|c| c.labels.as_ref())),
+                },
+            };
+            asked.containers.insert(target.to_string(), holder);
         }
-        let holder = match own.iter().any(|o| o == target) {
-            true => Holder::Namespace(namespace.to_string()),
-            false => match crate::containers::inspect(daemon, target).await? {
-                None => Holder::Missing,
-                Some(c) => Holder::of(c.config.as_ref().and_then(|c| c.labels.as_ref())),
-            },
-        };
-        facts.containers.insert(target.to_string(), holder);
+        facts
+            .containers
+            .insert(target.to_string(), asked.containers[target].clone());
     }
     for (_, name) in named_volumes(p) {
-        if facts.volumes.contains_key(name) {
-            continue;
-        }
-        let volume = crate::volumes::inspect(daemon, name).await?;
-        let filters = HashMap::from([("volume", vec![name])]);
-        let options = ListContainersOptionsBuilder::new()
-            .all(true)
-            .filters(&filters)
-            .build();
-        let users = daemon
-            .call(
-                "list_containers",
-                "volume",
-                name,
-                daemon.timeout(),
-                |d| async move { d.list_containers(Some(options)).await },
-            )
-            .await?
-            .iter()
-            .map(|c| Holder::of(c.labels.as_ref()))
-            .collect();
-        facts.volumes.insert(
-            name.to_string(),
-            VolumeFacts {
+        if !asked.volumes.contains_key(name) {
+            let volume = crate::volumes::inspect(daemon, name).await?;
+            let filters = HashMap::from([("volume", vec![name])]);
+            let options = ListContainersOptionsBuilder::new()
+                .all(true)
+                .filters(&filters)
+                .build();
+            let users = daemon
+                .call(
+                    "list_containers",
+                    "volume",
+                    name,
+                    daemon.timeout(),
+                    |d| async move { d.list_containers(Some(options)).await },
+                )
+                .await?
+                .iter()
+                .map(|c| Holder::of(c.labels.as_ref()))
+                .collect();
+            let found = VolumeFacts {
                 holder: match &volume {
                     None => Holder::Missing,
                     Some(v) => Holder::of(Some(&v.labels)),
                 },
                 mountpoint: volume.map(|v| v.mountpoint),
                 users,
-            },
-        );
+            };
+            asked.volumes.insert(name.to_string(), found);
+        }
+        facts
+            .volumes
+            .insert(name.to_string(), asked.volumes[name].clone());
     }
     for (field, name) in networks {
-        // Neither is a network whose holder matters: `host` is judged by the policy alone,
-        // and a name with `:` is not a network.
-        let holder = match name.as_str() == "host" || name.contains(':') {
-            true => Holder::Unmanaged,
-            false => match crate::networks::inspect(daemon, name).await? {
-                None => Holder::Missing,
-                Some(n) => Holder::of(n.labels.as_ref()),
-            },
-        };
+        if !asked.networks.contains_key(name) {
+            // Neither is a network whose holder matters: `host` is judged by the policy
+            // alone, and a name with `:` is not a network.
+            let holder = match name.as_str() == "host" || name.contains(':') {
+                true => Holder::Unmanaged,
+                false => match crate::networks::inspect(daemon, name).await? {
+                    None => Holder::Missing,
+                    Some(n) => Holder::of(n.labels.as_ref()),
+                },
+            };
+            asked.networks.insert(name.clone(), holder);
+        }
         facts.networks.push(NetworkFacts {
             field: field.clone(),
             name: name.clone(),
-            holder,
+            holder: asked.networks[name].clone(),
         });
     }
     Ok(facts)
+}
+
+/// What [`look_up`] learned from the daemon, by object name.
+#[derive(Debug, Default)]
+pub struct Asked {
+    containers: BTreeMap<String, Holder>,
+    volumes: BTreeMap<String, VolumeFacts>,
+    networks: BTreeMap<String, Holder>,
 }
 
 #[cfg(test)]

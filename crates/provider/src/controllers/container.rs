@@ -333,8 +333,9 @@ impl Connector<Container> for ContainerConnector {
             let resolved = resolve(ctx, mr).await?;
             let networks = engine::policy::attached_networks(p, &resolved.networks);
             let ns = &target.owner.namespace;
-            let facts =
-                engine::policy::look_up(&target.config.daemon, p, &networks, ns, &[]).await?;
+            let daemon = &target.config.daemon;
+            let mut asked = engine::policy::Asked::default();
+            let facts = engine::policy::look_up(daemon, p, &networks, ns, &[], &mut asked).await?;
             let sharing = engine::policy::sharing_violations(p, &facts, policy, config, ns);
             refusals.extend(sharing.refusals);
             if !refusals.is_empty() {

@@ -160,9 +160,16 @@ where
     in_flight.inc();
     let start = std::time::Instant::now();
     let result = reconcile_measured(mr, ctx.clone(), connector)
-        .instrument(span)
+        .instrument(span.clone())
         .await;
     in_flight.dec();
+    span.in_scope(|| {
+        tracing::debug!(
+            took_ms = start.elapsed().as_millis() as u64,
+            requeue = ?result.as_ref().ok(),
+            "reconciled"
+        )
+    });
     ctx.metrics
         .reconcile_duration
         .get_or_create(&labels)

@@ -1,5 +1,7 @@
 //! P3: a managed container removed (`docker rm -f`) or killed (`docker kill`) out of band,
-//! again and again; the time until it runs again, from the moment Docker answered.
+//! again and again; the time until it runs again. The clock starts as the request is sent,
+//! so a repair's time includes Docker's own removal or kill; the time from Docker's answer
+//! (when the container is gone or dying) is reported beside it.
 
 use std::time::{Duration, Instant};
 
@@ -34,7 +36,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
     }
 
     let docker = docker()?;
-    let (mut removed, mut killed) = (vec![], vec![]);
+    let (mut removed, mut killed, mut after_answer) = (vec![], vec![], vec![]);
     for i in 0..sizes.p3_repairs {
         let target = &docker_names[i % docker_names.len()];
         let before = running(&docker, target, None, Duration::from_secs(60)).await?;
@@ -47,9 +49,10 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
                 .kill_container(target, None::<KillContainerOptions>)
                 .await?;
         }
-        let since = start;
+        let answered = Instant::now();
         running(&docker, target, Some(&before), sizes.deadline(1)).await?;
-        let took = since.elapsed();
+        let took = start.elapsed();
+        after_answer.push(answered.elapsed());
         if i % 2 == 0 {
             &mut removed
         } else {
@@ -72,9 +75,11 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
             provider: format!("p50 {}, p99 {}", secs(p50), secs(p99)),
             baseline: "—".into(),
             result: format!(
-                "removed: p50 {}; killed: p50 {}",
+                "removed: p50 {}; killed: p50 {}; from Docker's answer: p50 {}, p99 {}",
                 secs(percentile(&removed, 50)),
-                secs(percentile(&killed, 50))
+                secs(percentile(&killed, 50)),
+                secs(percentile(&after_answer, 50)),
+                secs(percentile(&after_answer, 99))
             ),
             target: "p50 ≤ 0.5 s, p99 ≤ 2 s".into(),
             met: Some(p50 <= Duration::from_millis(500) && p99 <= Duration::from_secs(2)),
@@ -86,6 +91,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
             "max": all.iter().max().copied().unwrap_or_default().as_secs_f64(),
             "removed_seconds": list(&removed),
             "killed_seconds": list(&killed),
+            "after_answer_seconds": list(&after_answer),
         }),
     })
 }

@@ -85,6 +85,8 @@ async fn refuse_what_the_policy_forbids(plan: &Plan, target: &Target) -> Result<
         .collect();
     let mut refusals = Vec::new();
     let mut missing = Vec::new();
+    // Members mostly share the same networks and volumes: each is asked about once.
+    let mut asked = engine::policy::Asked::default();
     for child in &plan.children {
         let unreadable =
             |e: serde_json::Error| crate::error::Error::Compose(format!("{}: {e}", child.origin));
@@ -94,7 +96,8 @@ async fn refuse_what_the_policy_forbids(plan: &Plan, target: &Target) -> Result<
                 let networks = engine::policy::attached_networks(&p, &Default::default());
                 let daemon = &target.config.daemon;
                 let facts =
-                    engine::policy::look_up(daemon, &p, &networks, namespace, &members).await?;
+                    engine::policy::look_up(daemon, &p, &networks, namespace, &members, &mut asked)
+                        .await?;
                 let sharing =
                     engine::policy::sharing_violations(&p, &facts, policy, config, namespace);
                 missing.extend(sharing.missing);
