@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use api::{
     container::ContainerParameters, provider_config::TenancyPolicy, volume::VolumeParameters,
 };
-use bollard::query_parameters::ListContainersOptionsBuilder;
 
 use crate::{error::Result, labels, pool::Daemon};
 
@@ -387,19 +386,7 @@ pub async fn look_up(
     for (_, name) in named_volumes(p) {
         if !asked.volumes.contains_key(name) {
             let volume = crate::volumes::inspect(daemon, name).await?;
-            let filters = HashMap::from([("volume", vec![name])]);
-            let options = ListContainersOptionsBuilder::new()
-                .all(true)
-                .filters(&filters)
-                .build();
-            let users = daemon
-                .call(
-                    "list_containers",
-                    "volume",
-                    name,
-                    daemon.timeout(),
-                    |d| async move { d.list_containers(Some(options)).await },
-                )
+            let users = crate::volumes::mounting(daemon, name)
                 .await?
                 .iter()
                 .map(|c| Holder::of(c.labels.as_ref()))

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use api::volume::VolumeObservation;
-use bollard::models::Volume;
+use bollard::models::{ContainerSummary, Volume};
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveVolumeOptions};
 
 use crate::error::Result;
@@ -60,14 +60,14 @@ pub async fn remove(daemon: &Daemon, name: &str) -> Result<()> {
     }
 }
 
-/// Names of the containers (running or not) that mount the volume.
-pub async fn users(daemon: &Daemon, name: &str) -> Result<Vec<String>> {
+/// The containers (running or not) that mount the volume.
+pub async fn mounting(daemon: &Daemon, name: &str) -> Result<Vec<ContainerSummary>> {
     let filters = HashMap::from([("volume", vec![name])]);
     let options = ListContainersOptionsBuilder::new()
         .all(true)
         .filters(&filters)
         .build();
-    let list = daemon
+    daemon
         .call(
             "list_containers",
             "volume",
@@ -75,8 +75,13 @@ pub async fn users(daemon: &Daemon, name: &str) -> Result<Vec<String>> {
             daemon.timeout(),
             |d| async move { d.list_containers(Some(options)).await },
         )
-        .await?;
-    let mut names: Vec<String> = list
+        .await
+}
+
+/// Names of the containers (running or not) that mount the volume.
+pub async fn users(daemon: &Daemon, name: &str) -> Result<Vec<String>> {
+    let mut names: Vec<String> = mounting(daemon, name)
+        .await?
         .into_iter()
         .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
         .map(|n| n.trim_start_matches('/').to_string())
