@@ -228,6 +228,18 @@ impl Existing {
         }
     }
 
+    /// Every existing child that is not being deleted already, as (kind, name): asking
+    /// again for a deletion under way is only load on the API server.
+    pub fn not_deleting(&self) -> Vec<(ChildKind, String)> {
+        self.all()
+            .into_iter()
+            .filter(|(kind, name)| {
+                self.meta(*kind, name)
+                    .is_some_and(|m| m.deletion_timestamp.is_none())
+            })
+            .collect()
+    }
+
     /// Every existing child, as (kind, name).
     pub fn all(&self) -> Vec<(ChildKind, String)> {
         let containers = self

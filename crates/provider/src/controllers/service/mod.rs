@@ -190,7 +190,7 @@ impl ServiceExternal {
             .map(|c| (c.kind, c.name.as_str()))
             .collect();
         let remove = existing
-            .all()
+            .not_deleting()
             .into_iter()
             .filter(|(kind, name)| !planned.contains(&(*kind, name.as_str())))
             .collect();
@@ -350,7 +350,7 @@ impl External<Service> for ServiceExternal {
 
     async fn delete(&self) -> Result<()> {
         let existing = self.existing().await?;
-        for (kind, name) in existing.all() {
+        for (kind, name) in existing.not_deleting() {
             children::delete(&self.client, &self.namespace, kind, &name).await?;
         }
         Ok(())
