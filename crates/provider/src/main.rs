@@ -2,6 +2,7 @@
 
 mod backoff;
 mod cli;
+mod coalesce;
 mod config;
 mod context;
 mod controllers;
