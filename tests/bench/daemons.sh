@@ -96,9 +96,11 @@ start_one() {
   fi
   cleanup "$name"
 
+  # Idempotent steps, no check-then-act: the bridge and its address may be left from an
+  # earlier run, and `ip addr replace` adds the address or leaves it as it is.
   local bridge="pdb-$name" cidr="10.199.$i.1/24"
-  ip link show "$bridge" >/dev/null 2>&1 || ip link add "$bridge" type bridge
-  ip -4 addr show dev "$bridge" | grep -q "inet $cidr " || ip addr add "$cidr" dev "$bridge"
+  ip link add "$bridge" type bridge 2>/dev/null || ip link show "$bridge" >/dev/null
+  ip addr replace "$cidr" dev "$bridge"
   ip link set "$bridge" up
 
   mkdir -p "$run" "$bench_lib/$name"
@@ -197,13 +199,24 @@ known() {
   printf '%s\n' "${names[@]}" | sort -u
 }
 
+# locked ACTION NAME: runs ACTION NAME holding NAME's lock, so two callers that start or stop
+# the same daemon at once (tests run in parallel) take turns instead of racing on its
+# bridge, pidfile and data root.
+locked() {
+  local action="$1" name="$2"; check_name "$name"
+  (
+    flock -w 180 9 || die "bench daemon $name: waited 180s for its lock ($conf/$name.lock)"
+    "$action" "$name"
+  ) 9>"$conf/$name.lock"
+}
+
 cmd="${1:-}"; shift || true
 case "$cmd" in
-  start) (($#)) || die "usage: daemons.sh start NAME..."; for n in "$@"; do start_one "$n"; done ;;
-  stop) (($#)) || die "usage: daemons.sh stop NAME..."; for n in "$@"; do stop_one "$n"; done ;;
+  start) (($#)) || die "usage: daemons.sh start NAME..."; for n in "$@"; do locked start_one "$n"; done ;;
+  stop) (($#)) || die "usage: daemons.sh stop NAME..."; for n in "$@"; do locked stop_one "$n"; done ;;
   restart)
     (($#)) || die "usage: daemons.sh restart NAME..."
-    for n in "$@"; do stop_one "$n"; start_one "$n"; done ;;
+    for n in "$@"; do locked stop_one "$n"; locked start_one "$n"; done ;;
   status)
     (($#)) || set -- $(known)
     for n in "$@"; do
@@ -215,11 +228,11 @@ case "$cmd" in
     for n in $(known); do
       if answers "$n" >/dev/null 2>&1; then socket "$n"; fi
     done ;;
-  remove) (($#)) || die "usage: daemons.sh remove NAME..."; for n in "$@"; do remove_one "$n"; done ;;
+  remove) (($#)) || die "usage: daemons.sh remove NAME..."; for n in "$@"; do locked remove_one "$n"; done ;;
   stop-all)
     for n in $(known); do
       if alive "daemon-$n" || adopt "$n" || [[ -e "$(run_dir "$n")/exec/containerd/containerd.pid" ]]; then
-        stop_one "$n"
+        locked stop_one "$n"
       fi
     done ;;
   *) die "usage: daemons.sh start|stop|restart|status|socket|sockets|stop-all|remove [NAME...]" ;;

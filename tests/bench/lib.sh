@@ -34,10 +34,11 @@ alive() {
   [[ -f "$pidfile" ]] && running "$(cat "$pidfile")"
 }
 
-# spawn NAME CMD...: start CMD detached from this shell, logging to NAME.log.
+# spawn NAME CMD...: start CMD detached from this shell, logging to NAME.log. Fd 9 (the lock
+# daemons.sh holds while it starts a daemon) is closed, or the daemon would hold the lock.
 spawn() {
   local name="$1"; shift
-  setsid "$@" >"$state/$name.log" 2>&1 </dev/null &
+  setsid "$@" >"$state/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$state/$name.pid"
 }
 
