@@ -96,11 +96,18 @@ start_one() {
   fi
   cleanup "$name"
 
-  # Idempotent steps, no check-then-act: the bridge and its address may be left from an
-  # earlier run, and `ip addr replace` adds the address or leaves it as it is.
-  local bridge="pdb-$name" cidr="10.199.$i.1/24"
+  # No check-then-act (the lock is held). The bridge may be left from an earlier run, with
+  # the address of an older index (indexes live in .bench, which a fresh clone lacks), and
+  # another left-over bench bridge may hold this index's address: both are cleared, so no
+  # two bridges route the same /24. No daemon runs on either here (adopt failed above, and
+  # a running daemon's index is never handed out again).
+  local bridge="pdb-$name" cidr="10.199.$i.1/24" dev
   ip link add "$bridge" type bridge 2>/dev/null || ip link show "$bridge" >/dev/null
-  ip addr replace "$cidr" dev "$bridge"
+  for dev in $(ip -4 -o addr show to "${cidr%/*}/32" | awk '$2 ~ /^pdb-/ { print $2 }'); do
+    [[ "$dev" == "$bridge" ]] || ip addr del "$cidr" dev "$dev"
+  done
+  ip -4 addr flush dev "$bridge"
+  ip addr add "$cidr" dev "$bridge"
   ip link set "$bridge" up
 
   mkdir -p "$run" "$bench_lib/$name"
