@@ -1,5 +1,6 @@
 //! Metadata writes of the contract: the finalizer (guarded by resourceVersion, so no other
-//! writer's finalizer is lost) and the external-name / create-pending annotations.
+//! writer's finalizer is lost) and the external-name / create-pending annotations, written
+//! together in one patch right before a create.
 
 use api::{FINALIZER_MANAGED, Managed};
 use kube::{Api, ResourceExt, api::Patch};
@@ -10,15 +11,24 @@ pub fn has_finalizer<K: Managed>(mr: &K) -> bool {
     mr.finalizers().iter().any(|f| f == FINALIZER_MANAGED)
 }
 
-async fn set_finalizers<K: Managed>(api: &Api<K>, mr: &K, finalizers: Vec<String>) -> Result<()> {
+async fn set_finalizers<K: Managed>(
+    api: &Api<K>,
+    mr: &K,
+    resource_version: Option<&str>,
+    finalizers: Vec<String>,
+    annotations: &[(&str, &str)],
+) -> Result<()> {
     // Carrying resourceVersion makes the merge patch fail with a conflict if the list
     // changed since we read it, instead of overwriting someone else's finalizer.
-    let patch = serde_json::json!({
+    let mut patch = serde_json::json!({
         "metadata": {
-            "resourceVersion": mr.resource_version(),
+            "resourceVersion": resource_version,
             "finalizers": finalizers,
         }
     });
+    if !annotations.is_empty() {
+        patch["metadata"]["annotations"] = annotation_map(annotations);
+    }
     api.patch(
         &mr.name_any(),
         &crate::context::merge_params(),
@@ -38,13 +48,37 @@ async fn set_finalizers<K: Managed>(api: &Api<K>, mr: &K, finalizers: Vec<String
     Ok(())
 }
 
-pub async fn add_finalizer<K: Managed>(api: &Api<K>, mr: &K) -> Result<()> {
+/// Adds the finalizer unless it is there. `resource_version` is the object's version as this
+/// reconcile last saw it (after its own status writes).
+pub async fn add_finalizer<K: Managed>(
+    api: &Api<K>,
+    mr: &K,
+    resource_version: Option<&str>,
+) -> Result<()> {
     if has_finalizer(mr) {
         return Ok(());
     }
     let mut finalizers = mr.finalizers().to_vec();
     finalizers.push(FINALIZER_MANAGED.into());
-    set_finalizers(api, mr, finalizers).await
+    set_finalizers(api, mr, resource_version, finalizers, &[]).await
+}
+
+/// Right before a create: the finalizer (unless it is there) and `annotations`
+/// (create-pending, external-name) in one write, as crossplane-runtime adds its finalizer
+/// and then marks the create pending. Guarded like [`add_finalizer`] when it adds the
+/// finalizer.
+pub async fn prepare_create<K: Managed>(
+    api: &Api<K>,
+    mr: &K,
+    resource_version: Option<&str>,
+    annotations: &[(&str, &str)],
+) -> Result<()> {
+    if has_finalizer(mr) {
+        return annotate(api, &mr.name_any(), annotations).await;
+    }
+    let mut finalizers = mr.finalizers().to_vec();
+    finalizers.push(FINALIZER_MANAGED.into());
+    set_finalizers(api, mr, resource_version, finalizers, annotations).await
 }
 
 pub async fn remove_finalizer<K: Managed>(api: &Api<K>, mr: &K) -> Result<()> {
@@ -57,7 +91,7 @@ pub async fn remove_finalizer<K: Managed>(api: &Api<K>, mr: &K) -> Result<()> {
         .filter(|f| *f != FINALIZER_MANAGED)
         .cloned()
         .collect();
-    match set_finalizers(api, mr, finalizers).await {
+    match set_finalizers(api, mr, mr.resource_version().as_deref(), finalizers, &[]).await {
         // Already gone: nothing holds it any more.
         Err(Error::Kube {
             source: kube::Error::Api(s),
@@ -69,15 +103,19 @@ pub async fn remove_finalizer<K: Managed>(api: &Api<K>, mr: &K) -> Result<()> {
 
 /// Sets annotations (a merge patch touches only these keys).
 pub async fn annotate<K: Managed>(api: &Api<K>, name: &str, pairs: &[(&str, &str)]) -> Result<()> {
-    let annotations: serde_json::Map<String, serde_json::Value> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
-        .collect();
-    let patch = serde_json::json!({ "metadata": { "annotations": annotations } });
+    let patch = serde_json::json!({ "metadata": { "annotations": annotation_map(pairs) } });
     api.patch(name, &crate::context::merge_params(), &Patch::Merge(patch))
         .await
         .map_err(|e| Error::kube(format!("annotate {} {name}", K::kind(&())), e))?;
     Ok(())
+}
+
+fn annotation_map(pairs: &[(&str, &str)]) -> serde_json::Value {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// Writes values the daemon chose into `spec.forProvider` (a merge patch: only the keys

@@ -1,11 +1,13 @@
 //! The one reconcile core for the Crossplane managed-resource contract, generic over kinds.
 //!
 //! Flow of one reconcile: paused → stop. First sight → write `Ready=False, Creating` at
-//! once and add the finalizer. Resolve the provider config, record the usage (before the
-//! daemon is touched), connect, observe. Deleting → delete (if the policies allow) until
-//! the object is gone, then drop usage and finalizer. Missing → annotate create-pending,
-//! create, annotate succeeded/failed. Out of date → update. Then connection details and one
-//! status write, only if something changed.
+//! once. Resolve the provider config, record the usage (before the daemon is touched),
+//! connect, observe. Deleting → delete (if the policies allow) until the object is gone,
+//! then drop usage and finalizer. Missing → add the finalizer and annotate create-pending
+//! in one write, create, annotate succeeded/failed. Present → add the finalizer; out of
+//! date → update. Then connection details and one status write, only if something changed.
+//! As in crossplane-runtime, the finalizer comes after observe: a resource that never got
+//! as far as a create holds nothing on any daemon, and deleting it needs no provider.
 //!
 //! Guarantees: idempotent (every step checks before it acts); a crash anywhere is repaired
 //! by the next reconcile, because Docker names are deterministic and objects carry the
@@ -207,18 +209,11 @@ where
         // our own failed attempt), wait out the backoff.
         return Ok(Action::requeue(wait));
     }
-    if !deleting {
-        // The finalizer patch is guarded by resourceVersion, so it goes before any status
-        // write changes that version.
-        if let Err(e) = meta::add_finalizer(&api, &*mr).await {
-            return fail(&ctx, &*mr, &api, &mut status, e).await;
-        }
-        if status.is_new() {
-            // Seen for the first time: say so before anything slow happens, so GitOps
-            // tools do not read the status-less object as healthy for long.
-            status.set(Condition::creating(None));
-            status.write(&api, &mr.name_any()).await?;
-        }
+    if !deleting && status.is_new() {
+        // Seen for the first time: say so before anything slow happens, so GitOps tools
+        // do not read the status-less object as healthy for long.
+        status.set(Condition::creating(None));
+        status.write(&api, &mr.name_any()).await?;
     }
 
     match sync(&mr, &ctx, &*connector, &api, &mut status, deleting).await {
@@ -377,9 +372,10 @@ where
             )));
         }
         let now = jiff::Timestamp::now().to_string();
-        meta::annotate(
+        meta::prepare_create(
             api,
-            &name,
+            &**mr,
+            status.resource_version(),
             &[
                 (ANNOTATION_CREATE_PENDING, now.as_str()),
                 (ANNOTATION_EXTERNAL_NAME, external_name.as_str()),
@@ -403,14 +399,17 @@ where
             )
             .await;
         observed = external.observe().await?;
-    } else if let Some(diff) = &observed.diff
-        && policies.update
-    {
-        let done = external.update(diff).await?;
-        ctx.recorder
-            .normal(&object_ref, "UpdatedExternalResource", "Update", done)
-            .await;
-        observed = external.observe().await?;
+    } else {
+        meta::add_finalizer(api, &**mr, status.resource_version()).await?;
+        if let Some(diff) = &observed.diff
+            && policies.update
+        {
+            let done = external.update(diff).await?;
+            ctx.recorder
+                .normal(&object_ref, "UpdatedExternalResource", "Update", done)
+                .await;
+            observed = external.observe().await?;
+        }
     }
 
     if let Some(patch) = observed.late_init.take()

@@ -18,6 +18,9 @@ pub struct StatusWriter<K: Managed> {
     generation: Option<i64>,
     /// What the API server holds, to skip writes that change nothing.
     written: serde_json::Value,
+    /// The object's resourceVersion after the last write seen here, for metadata patches
+    /// guarded by it later in the same reconcile.
+    resource_version: Option<String>,
     now: String,
 }
 
@@ -34,6 +37,7 @@ impl<K: Managed> StatusWriter<K> {
             at_provider,
             generation: mr.meta().generation,
             written,
+            resource_version: mr.meta().resource_version.clone(),
             now: jiff::Timestamp::now().to_string(),
         }
     }
@@ -55,6 +59,12 @@ impl<K: Managed> StatusWriter<K> {
         remove_condition(&mut self.status.conditions, type_);
     }
 
+    /// The resourceVersion the API server gave the object at its last status write in this
+    /// reconcile, or the one it was read with.
+    pub fn resource_version(&self) -> Option<&str> {
+        self.resource_version.as_deref()
+    }
+
     pub fn set_at_provider(&mut self, at_provider: Option<K::Observation>) {
         self.at_provider = at_provider;
     }
@@ -71,13 +81,15 @@ impl<K: Managed> StatusWriter<K> {
             "kind": K::kind(&()),
             "status": value,
         });
-        api.patch_status(
-            name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(body),
-        )
-        .await
-        .map_err(|e| Error::kube(format!("write the status of {} {name}", K::kind(&())), e))?;
+        let written = api
+            .patch_status(
+                name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(body),
+            )
+            .await
+            .map_err(|e| Error::kube(format!("write the status of {} {name}", K::kind(&())), e))?;
+        self.resource_version = written.meta().resource_version.clone();
         self.written = value;
         Ok(())
     }
