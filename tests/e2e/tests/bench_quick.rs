@@ -44,6 +44,8 @@ async fn every_benchmark_runs_a_quick_round_and_reports_what_it_measured() -> an
     let p2 = figures(&dir, "p2")?;
     assert_eq!(p2["members"], sizes.p2_members);
     assert!(positive(&p2["docker-compose 1.29"], "ratio"), "p2: {p2}");
+    // Docker's floor: the CPU the raw loop made the machine spend, over its cores.
+    assert!(positive(&p2, "floor_seconds"), "p2: {p2}");
 
     let p3 = figures(&dir, "p3")?;
     assert_eq!(p3["repairs"], sizes.p3_repairs);

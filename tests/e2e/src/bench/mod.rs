@@ -186,6 +186,38 @@ async fn machine(client: &kube::Client) -> anyhow::Result<serde_json::Value> {
     }))
 }
 
+/// CPU time the whole machine has spent busy so far (every process and the kernel), in
+/// seconds: the first line of `/proc/stat` less idle and iowait. Read around a piece of work,
+/// it is the CPU that work needs, and that CPU over the cores the least wall time any tool
+/// driving the same work could take here.
+pub(crate) fn machine_busy_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal; guest time is already inside user.
+    let busy: f64 = ticks
+        .iter()
+        .take(8)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, t)| t)
+        .sum();
+    // SAFETY: sysconf reads a constant of the running kernel; it has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    busy / per_second.max(1.0)
+}
+
+/// The machine's cores, as the floor of a CPU-bound piece of work divides by them.
+pub(crate) fn cores() -> f64 {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) as f64
+}
+
 /// The markdown table: the machine, then one line per row.
 fn table(machine: &serde_json::Value, rows: &[Row]) -> String {
     let m = |k: &str| {

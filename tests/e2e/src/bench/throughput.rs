@@ -37,7 +37,11 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
     let names: Vec<String> = (0..n).map(|i| format!("c-{i}")).collect();
     let (mut raw, mut ours, mut deletes, mut gaps) = (vec![], vec![], vec![], vec![]);
     for round in 0..sizes.rounds {
-        raw.push(raw_loop(n, &format!("{}-{round}", stage.ns.name), None).await?);
+        raw.push(
+            raw_loop(n, &format!("{}-{round}", stage.ns.name), None)
+                .await?
+                .took,
+        );
         tracker.clear();
         let start = Instant::now();
         let applied = apply_containers(&stage.ns, &names, json!({})).await?;
@@ -138,7 +142,7 @@ pub async fn apply_all(
 /// Creates and starts `n` containers of the test image with a plain bollard loop,
 /// `CONCURRENCY` at once, as the provider would make them (name, labels, restart policy),
 /// on `network` (default: Docker's bridge); returns the time taken and removes them again.
-pub async fn raw_loop(n: usize, prefix: &str, network: Option<&str>) -> anyhow::Result<Duration> {
+pub async fn raw_loop(n: usize, prefix: &str, network: Option<&str>) -> anyhow::Result<RawRun> {
     let docker = docker()?;
     let start = Instant::now();
     futures::stream::iter(0..n)
@@ -172,8 +176,18 @@ pub async fn raw_loop(n: usize, prefix: &str, network: Option<&str>) -> anyhow::
         .try_collect::<Vec<()>>()
         .await?;
     let took = start.elapsed();
+    let busy_at_end = super::machine_busy_seconds();
     remove_labelled(&docker, &format!("{RAW_LABEL}={prefix}")).await?;
-    Ok(took)
+    Ok(RawRun { took, busy_at_end })
+}
+
+/// What one [`raw_loop`] measured.
+pub struct RawRun {
+    /// From the first create to the last container started.
+    pub took: Duration,
+    /// [`super::machine_busy_seconds`] when the last container had started, before the
+    /// loop removed them: the CPU the loop needed is this less a reading taken before it.
+    pub busy_at_end: f64,
 }
 
 /// Force-removes every container carrying `label` (`key=value`).
