@@ -81,7 +81,28 @@ pub async fn prepare_create<K: Managed>(
     set_finalizers(api, mr, resource_version, finalizers, annotations).await
 }
 
+/// Removes the finalizer. The object this reconcile started from may be older than the
+/// status the reconcile before it wrote (a Docker event of that reconcile's own delete
+/// queued this one before the write reached the cache): on a conflict the object is read
+/// again and the removal tried once more, rather than the whole release waiting for a
+/// requeue and being done twice.
 pub async fn remove_finalizer<K: Managed>(api: &Api<K>, mr: &K) -> Result<()> {
+    match release(api, mr).await {
+        Err(e) if e.is_conflict() => {
+            let fresh = api
+                .get_opt(&mr.name_any())
+                .await
+                .map_err(|e| Error::kube(format!("read {} {}", K::kind(&()), mr.name_any()), e))?;
+            match fresh {
+                Some(fresh) => release(api, &fresh).await,
+                None => Ok(()),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn release<K: Managed>(api: &Api<K>, mr: &K) -> Result<()> {
     if !has_finalizer(mr) {
         return Ok(());
     }
