@@ -48,33 +48,22 @@ async fn set_finalizers<K: Managed>(
     Ok(())
 }
 
-/// Adds the finalizer unless it is there. `resource_version` is the object's version as this
-/// reconcile last saw it (after its own status writes).
+/// Adds the finalizer unless it is there, and sets `annotations` in the same write. Right
+/// before a create these are create-pending and the external-name, as crossplane-runtime adds
+/// its finalizer and then marks the create pending. `resource_version` is the object's
+/// version as this reconcile last saw it (after its own status writes); it guards the
+/// finalizer list.
 pub async fn add_finalizer<K: Managed>(
-    api: &Api<K>,
-    mr: &K,
-    resource_version: Option<&str>,
-) -> Result<()> {
-    if has_finalizer(mr) {
-        return Ok(());
-    }
-    let mut finalizers = mr.finalizers().to_vec();
-    finalizers.push(FINALIZER_MANAGED.into());
-    set_finalizers(api, mr, resource_version, finalizers, &[]).await
-}
-
-/// Right before a create: the finalizer (unless it is there) and `annotations`
-/// (create-pending, external-name) in one write, as crossplane-runtime adds its finalizer
-/// and then marks the create pending. Guarded like [`add_finalizer`] when it adds the
-/// finalizer.
-pub async fn prepare_create<K: Managed>(
     api: &Api<K>,
     mr: &K,
     resource_version: Option<&str>,
     annotations: &[(&str, &str)],
 ) -> Result<()> {
     if has_finalizer(mr) {
-        return annotate(api, &mr.name_any(), annotations).await;
+        return match annotations.is_empty() {
+            true => Ok(()),
+            false => annotate(api, &mr.name_any(), annotations).await,
+        };
     }
     let mut finalizers = mr.finalizers().to_vec();
     finalizers.push(FINALIZER_MANAGED.into());

@@ -372,7 +372,7 @@ where
             )));
         }
         let now = jiff::Timestamp::now().to_string();
-        meta::prepare_create(
+        meta::add_finalizer(
             api,
             &**mr,
             status.resource_version(),
@@ -400,7 +400,7 @@ where
             .await;
         observed = external.observe().await?;
     } else {
-        meta::add_finalizer(api, &**mr, status.resource_version()).await?;
+        meta::add_finalizer(api, &**mr, status.resource_version(), &[]).await?;
         if let Some(diff) = &observed.diff
             && policies.update
         {

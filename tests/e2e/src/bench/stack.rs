@@ -54,7 +54,7 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
         }
         let (took, cpu) = raw_on_a_new_network(n, &format!("{}-{round}", stage.ns.name)).await?;
         raw.push(took);
-        raw_cpu.push(cpu);
+        raw_cpu.push(Duration::from_secs_f64(cpu));
         tracker.clear();
         members.clear();
         let name = "stack".to_string();
@@ -106,7 +106,7 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
     figures["raw_seconds"] = json!(list(&raw));
     // Whatever drives Docker, it must do this work: on a machine this small it is the floor
     // under every row, and a target below it cannot be met here by any tool.
-    let docker_cpu = median_f64(&raw_cpu);
+    let docker_cpu = median(&raw_cpu).as_secs_f64();
     let floor = Duration::from_secs_f64(docker_cpu / cores());
     rows.push(Row {
         id: "p2",
@@ -121,7 +121,7 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
         target: "—".into(),
         met: None,
     });
-    figures["raw_cpu_seconds"] = json!(raw_cpu);
+    figures["raw_cpu_seconds"] = json!(list(&raw_cpu));
     figures["floor_seconds"] = json!(floor.as_secs_f64());
     for b in &baselines {
         let theirs = median(&b.seconds);
@@ -159,12 +159,6 @@ async fn raw_on_a_new_network(n: usize, prefix: &str) -> anyhow::Result<(Duratio
     let run = raw_loop(n, prefix, Some(&network)).await?;
     docker.remove_network(&network).await?;
     Ok((made + run.took, run.busy_at_end - busy))
-}
-
-fn median_f64(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
 }
 
 /// `n` services of the test image on the project's default network.

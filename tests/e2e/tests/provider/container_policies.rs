@@ -217,6 +217,39 @@ async fn observe_only_reports_an_existing_container_and_never_changes_it() -> an
 }
 
 #[tokio::test]
+async fn a_resource_that_never_reached_a_create_holds_no_finalizer_and_deletes_at_once()
+-> anyhow::Result<()> {
+    let ns = TestNs::new("never-made").await?;
+    // Observe-only, and nothing on the daemon by that name: it fails before any create.
+    apply(
+        &ns,
+        "ghost",
+        json!({"image": test_image()}),
+        json!({"managementPolicies": ["Observe"]}),
+    )
+    .await?;
+    let api = ns.api::<Container>();
+    condition_says(
+        &api,
+        "ghost",
+        CONDITION_SYNCED,
+        ConditionStatus::False,
+        "does not exist",
+    )
+    .await?;
+    let ghost = api.get("ghost").await?;
+    assert!(
+        ghost.metadata.finalizers.unwrap_or_default().is_empty(),
+        "a resource that never reached a create holds a finalizer"
+    );
+    // Nothing holds it: the API server removes it in the delete call itself.
+    api.delete("ghost", &DeleteParams::default()).await?;
+    assert!(api.get_opt("ghost").await?.is_none());
+    assert!(inspect(&docker_name(&ns, "ghost")).await?.is_none());
+    ns.finish().await
+}
+
+#[tokio::test]
 async fn deleting_a_container_resource_removes_the_container_and_its_usage() -> anyhow::Result<()> {
     let ns = TestNs::new("delete").await?;
     apply(&ns, "c", json!({"image": test_image()}), json!({})).await?;
