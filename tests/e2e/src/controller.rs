@@ -115,21 +115,34 @@ impl Controller {
     /// CPU time (user and system) the running process has used so far.
     pub fn cpu_time(&self) -> anyhow::Result<Duration> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()?))?;
-        // Fields after the command (which may hold spaces) start after the last ')'.
-        let rest = stat
-            .rsplit_once(") ")
-            .map(|(_, r)| r)
-            .ok_or_else(|| anyhow::anyhow!("cannot read /proc/PID/stat"))?;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of stat(5); `rest` starts at field 3.
-        let ticks: u64 = [11, 12]
-            .iter()
-            .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<u64>().ok()))
-            .sum();
-        // SAFETY: sysconf only reads a constant of the system.
-        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-        Ok(Duration::from_secs_f64(ticks as f64 / per_second as f64))
+        stat_cpu_time(&stat)
+            .map(|(_, cpu)| cpu)
+            .ok_or_else(|| anyhow::anyhow!("cannot read /proc/PID/stat"))
     }
+}
+
+/// The command name and the CPU time (user and system) in one `/proc/PID/stat`.
+pub fn stat_cpu_time(stat: &str) -> Option<(&str, Duration)> {
+    // The command sits in parentheses and may hold spaces; the fields after it start
+    // after the last ')'.
+    let (head, rest) = stat.rsplit_once(") ")?;
+    let (_, command) = head.split_once(" (")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat(5); `rest` starts at field 3.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    Some((
+        command,
+        Duration::from_secs_f64(ticks as f64 / ticks_per_second()),
+    ))
+}
+
+/// The kernel's clock ticks per second, the unit of `/proc`'s CPU times.
+pub fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf only reads a constant of the running kernel; it has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64
 }
 
 /// Memory of a process, in bytes.

@@ -40,12 +40,22 @@ async fn every_benchmark_runs_a_quick_round_and_reports_what_it_measured() -> an
     );
     assert!(positive(&p1, "ratio"), "p1: {p1}");
     assert!(positive(&p1, "first_status_gap_p99"), "p1: {p1}");
+    // The CPU the run added: the control plane served its writes, the provider made them.
+    assert!(
+        positive(&p1["cpu"], "control_plane_cpu_seconds"),
+        "p1: {p1}"
+    );
+    assert!(positive(&p1["cpu"], "provider_cpu_seconds"), "p1: {p1}");
 
     let p2 = figures(&dir, "p2")?;
     assert_eq!(p2["members"], sizes.p2_members);
     assert!(positive(&p2["docker-compose 1.29"], "ratio"), "p2: {p2}");
     // Docker's floor: the CPU the raw loop made the machine spend, over its cores.
     assert!(positive(&p2, "floor_seconds"), "p2: {p2}");
+    assert!(
+        positive(&p2["cpu"], "control_plane_cpu_seconds"),
+        "p2: {p2}"
+    );
 
     let p3 = figures(&dir, "p3")?;
     assert_eq!(p3["repairs"], sizes.p3_repairs);

@@ -11,8 +11,9 @@ use api::{container::Container, service::Service};
 use serde_json::json;
 
 use super::{
-    Outcome, Row, Sizes, Stage, cores, machine_busy_seconds, median, secs,
-    throughput::{CONCURRENCY, raw_loop},
+    CpuMark, Outcome, Row, Sizes, Stage, control_plane_cpu, cores, machine_busy_seconds, median,
+    secs, shared_cores,
+    throughput::{CONCURRENCY, RawRun, raw_loop},
     track::Tracker,
 };
 use crate::test_image;
@@ -45,19 +46,22 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
     let tracker = Tracker::start(stage.ns.api::<Service>()).await?;
     let members = Tracker::start(stage.ns.api::<Container>()).await?;
     let (mut ours, mut first_member, mut last_member) = (vec![], vec![], vec![]);
-    let (mut raw, mut raw_cpu) = (vec![], vec![]);
+    let (mut raw, mut raw_cpu, mut raw_cp, mut ours_cpu) = (vec![], vec![], vec![], vec![]);
     for round in 0..sizes.rounds {
         for b in &mut baselines {
             let project = format!("{}-{round}-{}", stage.ns.name, b.seconds.len());
             b.seconds.push(b.up(&file, &project)?);
             b.down(&file, &project)?;
         }
-        let (took, cpu) = raw_on_a_new_network(n, &format!("{}-{round}", stage.ns.name)).await?;
-        raw.push(took);
-        raw_cpu.push(Duration::from_secs_f64(cpu));
+        let (busy, cp) = (machine_busy_seconds(), control_plane_cpu());
+        let run = raw_on_a_new_network(n, &format!("{}-{round}", stage.ns.name)).await?;
+        raw.push(run.took);
+        raw_cpu.push(Duration::from_secs_f64(run.busy_at_end - busy));
+        raw_cp.push(run.control_plane_at_end.saturating_sub(cp));
         tracker.clear();
         members.clear();
         let name = "stack".to_string();
+        let cpu = CpuMark::now(&stage)?;
         let start = Instant::now();
         stage
             .ns
@@ -69,6 +73,7 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
             .await?;
         let last = tracker.all_ready(&[name], sizes.deadline(n)).await?;
         ours.push(last.duration_since(start));
+        ours_cpu.push(cpu.since(&stage)?);
         if let Some((first, last)) = members.span() {
             first_member.push(first.duration_since(start));
             last_member.push(last.duration_since(start));
@@ -123,6 +128,9 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
     });
     figures["raw_cpu_seconds"] = json!(list(&raw_cpu));
     figures["floor_seconds"] = json!(floor.as_secs_f64());
+    let (cpu_row, cpu_figures) = shared_cores("p2", raw_median, &raw_cp, &ours_cpu);
+    rows.push(cpu_row);
+    figures["cpu"] = cpu_figures;
     for b in &baselines {
         let theirs = median(&b.seconds);
         let ratio = ours_median.as_secs_f64() / theirs.as_secs_f64().max(1e-9);
@@ -141,12 +149,10 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
 }
 
 /// A plain bollard loop making what the compose file asks for: a new network, then the
-/// `n` containers on it; the time taken and the machine's CPU seconds meanwhile (see
-/// [`machine_busy_seconds`]). Everything is removed again.
-async fn raw_on_a_new_network(n: usize, prefix: &str) -> anyhow::Result<(Duration, f64)> {
+/// `n` containers on it; the time taken counts both. Everything is removed again.
+async fn raw_on_a_new_network(n: usize, prefix: &str) -> anyhow::Result<RawRun> {
     let docker = crate::docker()?;
     let network = format!("{prefix}-raw");
-    let busy = machine_busy_seconds();
     let start = Instant::now();
     docker
         .create_network(bollard::models::NetworkCreateRequest {
@@ -158,7 +164,10 @@ async fn raw_on_a_new_network(n: usize, prefix: &str) -> anyhow::Result<(Duratio
     let made = start.elapsed();
     let run = raw_loop(n, prefix, Some(&network)).await?;
     docker.remove_network(&network).await?;
-    Ok((made + run.took, run.busy_at_end - busy))
+    Ok(RawRun {
+        took: made + run.took,
+        ..run
+    })
 }
 
 /// `n` services of the test image on the project's default network.

@@ -19,7 +19,10 @@ use bollard::{
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 
-use super::{Outcome, Row, Sizes, Stage, median, percentile, secs, track::Tracker};
+use super::{
+    CpuMark, Outcome, Row, Sizes, Stage, control_plane_cpu, median, percentile, secs, shared_cores,
+    track::Tracker,
+};
 use crate::{TestNs, docker, test_image};
 
 /// The provider's default Docker calls at once per daemon (`--max-concurrent-operations`).
@@ -36,17 +39,20 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
     let tracker = Tracker::start(stage.ns.api::<Container>()).await?;
     let names: Vec<String> = (0..n).map(|i| format!("c-{i}")).collect();
     let (mut raw, mut ours, mut deletes, mut gaps) = (vec![], vec![], vec![], vec![]);
+    // CPU of the control plane during each run, and of the provider during its own.
+    let (mut raw_cp, mut ours_cpu) = (vec![], vec![]);
     for round in 0..sizes.rounds {
-        raw.push(
-            raw_loop(n, &format!("{}-{round}", stage.ns.name), None)
-                .await?
-                .took,
-        );
+        let cp = control_plane_cpu();
+        let run = raw_loop(n, &format!("{}-{round}", stage.ns.name), None).await?;
+        raw.push(run.took);
+        raw_cp.push(run.control_plane_at_end.saturating_sub(cp));
         tracker.clear();
+        let cpu = CpuMark::now(&stage)?;
         let start = Instant::now();
         let applied = apply_containers(&stage.ns, &names, json!({})).await?;
         let last = tracker.all_ready(&names, sizes.deadline(n)).await?;
         ours.push(last.duration_since(start));
+        ours_cpu.push(cpu.since(&stage)?);
         gaps.extend(tracker.first_status_gaps(&applied));
         deletes.push(stage.delete_all::<Container>(sizes.deadline(n)).await?);
     }
@@ -54,6 +60,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
 
     let (raw_median, ours_median) = (median(&raw), median(&ours));
     let ratio = ours_median.as_secs_f64() / raw_median.as_secs_f64().max(1e-9);
+    let (cpu_row, cpu_figures) = shared_cores("p1", raw_median, &raw_cp, &ours_cpu);
     let rows = vec![
         Row {
             id: "p1",
@@ -80,6 +87,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
             target: "as short as possible".into(),
             met: None,
         },
+        cpu_row,
     ];
     let list = |v: &[Duration]| v.iter().map(Duration::as_secs_f64).collect::<Vec<_>>();
     Ok(Outcome {
@@ -93,6 +101,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
             "ratio": ratio,
             "first_status_gap_p50": percentile(&gaps, 50).as_secs_f64(),
             "first_status_gap_p99": percentile(&gaps, 99).as_secs_f64(),
+            "cpu": cpu_figures,
         }),
     })
 }
@@ -177,8 +186,13 @@ pub async fn raw_loop(n: usize, prefix: &str, network: Option<&str>) -> anyhow::
         .await?;
     let took = start.elapsed();
     let busy_at_end = super::machine_busy_seconds();
+    let control_plane_at_end = control_plane_cpu();
     remove_labelled(&docker, &format!("{RAW_LABEL}={prefix}")).await?;
-    Ok(RawRun { took, busy_at_end })
+    Ok(RawRun {
+        took,
+        busy_at_end,
+        control_plane_at_end,
+    })
 }
 
 /// What one [`raw_loop`] measured.
@@ -188,6 +202,8 @@ pub struct RawRun {
     /// [`super::machine_busy_seconds`] when the last container had started, before the
     /// loop removed them: the CPU the loop needed is this less a reading taken before it.
     pub busy_at_end: f64,
+    /// [`control_plane_cpu`] at the same moment.
+    pub control_plane_at_end: Duration,
 }
 
 /// Force-removes every container carrying `label` (`key=value`).
