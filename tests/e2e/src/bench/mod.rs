@@ -186,11 +186,11 @@ async fn machine(client: &kube::Client) -> anyhow::Result<serde_json::Value> {
     }))
 }
 
-/// CPU time the whole machine has spent busy so far (every process and the kernel), in
-/// seconds: the first line of `/proc/stat` less idle and iowait. Read around a piece of work,
+/// CPU time the whole machine has spent busy so far (every process and the kernel): the
+/// first line of `/proc/stat` less idle and iowait. Read around a piece of work,
 /// it is the CPU that work needs, and that CPU over the cores the least wall time any tool
 /// driving the same work could take here.
-pub(crate) fn machine_busy_seconds() -> f64 {
+pub(crate) fn machine_busy() -> Duration {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
     let ticks: Vec<f64> = stat
         .lines()
@@ -208,7 +208,7 @@ pub(crate) fn machine_busy_seconds() -> f64 {
         .filter(|(i, _)| *i != 3 && *i != 4)
         .map(|(_, t)| t)
         .sum();
-    busy / crate::controller::ticks_per_second()
+    Duration::from_secs_f64(busy / crate::controller::ticks_per_second())
 }
 
 /// The Kubernetes control plane on this machine, by `/proc/PID/comm` (which the kernel cuts

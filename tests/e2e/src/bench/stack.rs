@@ -11,8 +11,8 @@ use api::{container::Container, service::Service};
 use serde_json::json;
 
 use super::{
-    CpuMark, Outcome, Row, Sizes, Stage, control_plane_cpu, cores, machine_busy_seconds, median,
-    secs, shared_cores,
+    CpuMark, Outcome, Row, Sizes, Stage, control_plane_cpu, cores, machine_busy, median, secs,
+    shared_cores,
     throughput::{CONCURRENCY, RawRun, raw_loop},
     track::Tracker,
 };
@@ -53,10 +53,10 @@ pub async fn run(sizes: &Sizes, out: &std::path::Path) -> anyhow::Result<Outcome
             b.seconds.push(b.up(&file, &project)?);
             b.down(&file, &project)?;
         }
-        let (busy, cp) = (machine_busy_seconds(), control_plane_cpu());
+        let (busy, cp) = (machine_busy(), control_plane_cpu());
         let run = raw_on_a_new_network(n, &format!("{}-{round}", stage.ns.name)).await?;
         raw.push(run.took);
-        raw_cpu.push(Duration::from_secs_f64(run.busy_at_end - busy));
+        raw_cpu.push(run.busy_at_end.saturating_sub(busy));
         raw_cp.push(run.control_plane_at_end.saturating_sub(cp));
         tracker.clear();
         members.clear();

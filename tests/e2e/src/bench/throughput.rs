@@ -185,7 +185,7 @@ pub async fn raw_loop(n: usize, prefix: &str, network: Option<&str>) -> anyhow::
         .try_collect::<Vec<()>>()
         .await?;
     let took = start.elapsed();
-    let busy_at_end = super::machine_busy_seconds();
+    let busy_at_end = super::machine_busy();
     let control_plane_at_end = control_plane_cpu();
     remove_labelled(&docker, &format!("{RAW_LABEL}={prefix}")).await?;
     Ok(RawRun {
@@ -199,9 +199,9 @@ pub async fn raw_loop(n: usize, prefix: &str, network: Option<&str>) -> anyhow::
 pub struct RawRun {
     /// From the first create to the last container started.
     pub took: Duration,
-    /// [`super::machine_busy_seconds`] when the last container had started, before the
+    /// [`super::machine_busy`] when the last container had started, before the
     /// loop removed them: the CPU the loop needed is this less a reading taken before it.
-    pub busy_at_end: f64,
+    pub busy_at_end: Duration,
     /// [`control_plane_cpu`] at the same moment.
     pub control_plane_at_end: Duration,
 }
